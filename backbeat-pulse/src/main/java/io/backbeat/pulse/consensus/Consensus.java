@@ -1,0 +1,47 @@
+package io.backbeat.pulse.consensus;
+
+import io.backbeat.api.TimelineDescriptor;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * Who leads, with which term, and the replicated timeline state. Implementations: Apache Ratis
+ * (default) and Atomix. Both pass the same contract test suite.
+ *
+ * <p>Rules every implementation keeps:
+ * <ul>
+ *   <li>{@link LeadershipState#term()} never decreases on a node;</li>
+ *   <li>a node reports {@code leader == true} only while it holds leadership for that term, and
+ *       reports the loss through the listener as soon as it learns of it;</li>
+ *   <li>{@link #submit} applies commands through {@link TimelineStateMachine#apply} in log order on
+ *       every replica; {@link #committedTimeline()} reflects every command this node has applied.</li>
+ * </ul>
+ */
+public interface Consensus extends AutoCloseable {
+
+    /** Starts the node and joins the group. Returns once the node runs (a leader may not be elected yet). */
+    void start() throws Exception;
+
+    /** This node's current view. */
+    LeadershipState leadership();
+
+    /**
+     * Registers a listener for leadership or term changes. Called on a backend thread; must not
+     * block. Called once at registration with the current state.
+     */
+    void onLeadershipChange(Consumer<LeadershipState> listener);
+
+    /** The replicated descriptor as applied on this node, or {@code null} before initialization. */
+    TimelineDescriptor committedTimeline();
+
+    /**
+     * Replicates {@code command} and completes with the state after it is applied. Fails
+     * (exceptionally) when this node is not the leader or the command cannot be committed.
+     */
+    CompletableFuture<TimelineDescriptor> submit(TimelineCommand command);
+
+    /** Leaves the group (yielding leadership when held) and releases every resource. */
+    @Override
+    void close();
+}
