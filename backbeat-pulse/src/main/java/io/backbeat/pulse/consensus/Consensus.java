@@ -36,8 +36,9 @@ public interface Consensus extends AutoCloseable {
     TimelineDescriptor committedTimeline();
 
     /**
-     * Replicates {@code command} and completes with the state after it is applied. Fails
-     * (exceptionally) when this node is not the leader or the command cannot be committed.
+     * Replicates {@code command} and completes with the state after it is applied. Works on any
+     * node: a follower forwards to the leader. Completes exceptionally when no leader can commit
+     * it (no quorum, timeout, closed).
      */
     CompletableFuture<TimelineDescriptor> submit(TimelineCommand command);
 
