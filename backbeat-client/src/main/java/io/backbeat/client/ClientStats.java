@@ -1,0 +1,38 @@
+package io.backbeat.client;
+
+import java.util.Map;
+
+/**
+ * A snapshot of a client's counters.
+ *
+ * @param framesReceived   payloads received on the beat subject
+ * @param framesAccepted   frames that passed validation
+ * @param dropped          dropped frames by reason (every reason present, zero when none)
+ * @param phasesDispatched (beat, phase) pairs handed to listeners, from frames or derived
+ * @param phasesDerived    of those, derived from the local grid
+ * @param listenerErrors   exceptions thrown by listener callbacks
+ * @param skippedBusy      phases a listener did not get because it was busy ({@link BusyPolicy})
+ * @param degraded         whether the client is degraded now
+ * @param degradations     times the client became degraded
+ * @param recoveries       times it recovered
+ * @param lastCorrectionNanos how far the local grid was from the leader's at the last recovery
+ * @param lastFrameLagNanos   arrival of the last frame minus its grid phase start (delivery latency + clock offset)
+ * @param term             highest accepted term
+ * @param leaderId         leader of that term
+ * @param tempoBpm         tempo of the last phase dispatched
+ */
+public record ClientStats(long framesReceived, long framesAccepted, Map<DropReason, Long> dropped,
+                          long phasesDispatched, long phasesDerived, long listenerErrors, long skippedBusy,
+                          boolean degraded, long degradations, long recoveries, long lastCorrectionNanos,
+                          long lastFrameLagNanos, long term, String leaderId, double tempoBpm) {
+
+    /** Frames dropped for one reason. */
+    public long dropped(DropReason reason) {
+        return dropped.getOrDefault(reason, 0L);
+    }
+
+    /** All dropped frames. */
+    public long droppedTotal() {
+        return dropped.values().stream().mapToLong(Long::longValue).sum();
+    }
+}

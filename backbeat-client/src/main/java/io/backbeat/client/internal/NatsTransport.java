@@ -1,0 +1,101 @@
+package io.backbeat.client.internal;
+
+import io.backbeat.api.ClusterId;
+import io.backbeat.client.spi.BeatTransport;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/** {@link BeatTransport} over a jnats connection. */
+public final class NatsTransport implements BeatTransport {
+    private final Connection connection;
+    private final boolean owned;
+    private volatile Dispatcher dispatcher;
+
+    private NatsTransport(Connection connection, boolean owned) {
+        this.connection = connection;
+        this.owned = owned;
+    }
+
+    /** Wraps a connection the caller owns (not closed by {@link #close()}). */
+    public static NatsTransport using(Connection connection) {
+        return new NatsTransport(connection, false);
+    }
+
+    /** Connects to {@code servers}, reconnecting forever; closed by {@link #close()}. */
+    public static NatsTransport connect(String[] servers, String connectionName) throws IOException {
+        Options options = new Options.Builder().servers(servers).connectionName(connectionName)
+                .maxReconnects(-1).reconnectWait(Duration.ofMillis(250)).connectionTimeout(Duration.ofSeconds(5))
+                .pingInterval(Duration.ofSeconds(2)).errorListener(new QuietErrorListener()).build();
+        try {
+            return new NatsTransport(Nats.connect(options), true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to NATS", e);
+        }
+    }
+
+    @Override
+    public void subscribeBeats(String clusterId, Consumer<byte[]> sink) {
+        Dispatcher d = connection.createDispatcher(msg -> sink.accept(msg.getData()));
+        d.subscribe(ClusterId.beatSubject(clusterId));
+        dispatcher = d;
+    }
+
+    @Override
+    public CompletableFuture<byte[]> requestTimeline(String clusterId, Duration timeout) {
+        return connection.requestWithTimeout(ClusterId.timelineSubject(clusterId), new byte[0], timeout)
+                .thenApply(Message::getData);
+    }
+
+    @Override
+    public void publishStatus(String clusterId, byte[] claim) {
+        connection.publish(ClusterId.statusSubject(clusterId), claim);
+    }
+
+    @Override
+    public boolean isConnected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    @Override
+    public void close() {
+        Dispatcher d = dispatcher;
+        if (d != null) {
+            try {
+                connection.closeDispatcher(d);
+            } catch (RuntimeException ignored) {
+                // connection already closed
+            }
+        }
+        if (owned) {
+            try {
+                connection.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Logs connection trouble at debug: the client reports degradation itself. */
+    static final class QuietErrorListener implements io.nats.client.ErrorListener {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NatsTransport.class);
+
+        @Override
+        public void errorOccurred(Connection conn, String error) {
+            LOG.debug("NATS error: {}", error);
+        }
+
+        @Override
+        public void exceptionOccurred(Connection conn, Exception exp) {
+            LOG.debug("NATS exception: {}", exp.toString());
+        }
+    }
+}
