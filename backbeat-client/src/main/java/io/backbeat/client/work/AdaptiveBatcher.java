@@ -7,7 +7,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * next item starts only if {@code t + c <= budgetEnd}; items already taken but not started are
  * <em>carried over</em> and processed first in the next run, so nothing is lost or re-queued.
  *
+ * <p>In batch mode ({@link #runPhaseBatched}) a bulk call often has a fixed part (a round trip), so
+ * the batcher also fits {@code d = fixed + perItem * n} to the observed batches (least squares with
+ * exponential forgetting) and uses {@code size = floor((targetShare * R - fixed) / perItem)}, stopping
+ * when {@code fixed + perItem > R}.
+ *
  * <p>Optional: a {@link WorkPrioritizer} orders each batch; a {@link GracefulDegradation} checked at
  * the start of the run switches to essential-only work (non-essential items go to the skip handler);
  * a {@link ProgressiveBackoff} learns from overruns and scales the phase budget.
@@ -48,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Threading.</b> One phase runs at a time: {@code runPhase} on the calling thread, which it
- * blocks until the run ends; a concurrent call throws {@link IllegalStateException}. {@link #stats()}
+ * blocks until the run ends; a concurrent or re-entrant call (from inside a processor) throws
+ * {@link IllegalStateException}. {@link #stats()}
  * may be called from any thread. The clock ({@code System::nanoTime} by default) is injectable so
  * the maths can be driven by a virtual clock.
  *
@@ -67,6 +73,7 @@ public final class AdaptiveBatcher<T> {
     private final int maxBatch;
     private final long initialCostNanos;
     private final CostEstimator estimator;
+    private final BatchCostModel batchModel = new BatchCostModel(0.8);
     private final WorkPrioritizer<? super T> prioritizer;
     private final GracefulDegradation degradation;
     private final Predicate<? super T> essential;
@@ -75,10 +82,10 @@ public final class AdaptiveBatcher<T> {
     private final BiConsumer<? super T, ? super Exception> failureHandler;
     private final LongSupplier clock;
 
-    private final ReentrantLock runLock = new ReentrantLock();
-    private final ArrayDeque<T> carry = new ArrayDeque<>();   // guarded by runLock
+    private final AtomicBoolean running = new AtomicBoolean(); // one run at a time, not re-entrant
+    private final ArrayDeque<T> carry = new ArrayDeque<>();    // touched only while 'running' is held
 
-    // written by the running thread only, under runLock
+    // written only while 'running' is held
     private long phases;
     private long phasesInTime;
     private long batches;
@@ -153,7 +160,7 @@ public final class AdaptiveBatcher<T> {
     private PhaseResult run(long deadlineNanos, WorkSource<? extends T> source, ItemProcessor<? super T> itemProc,
                             BatchProcessor<? super T> batchProc) {
         Objects.requireNonNull(source, "source");
-        if (!runLock.tryLock()) {
+        if (!running.compareAndSet(false, true)) {
             throw new IllegalStateException("a phase is already running on this AdaptiveBatcher");
         }
         try {
@@ -179,11 +186,22 @@ public final class AdaptiveBatcher<T> {
                 long now = clock.getAsLong();
                 long remaining = budgetEnd - now;
                 long cost = costNanos();
-                if (remaining <= 0 || cost > remaining) {
-                    reason = PhaseResult.StopReason.TIME_BUDGET;
-                    break;
+                int size;
+                if (batchProc != null && batchModel.known()) {
+                    long fixed = batchModel.fixedNanos();
+                    long perItem = batchModel.perItemNanos();
+                    if (remaining <= 0 || fixed + perItem > remaining) {
+                        reason = PhaseResult.StopReason.TIME_BUDGET;
+                        break;
+                    }
+                    size = Math.max(1, batchSize((long) (targetShare * remaining) - fixed, perItem, 1.0, maxBatch));
+                } else {
+                    if (remaining <= 0 || cost > remaining) {
+                        reason = PhaseResult.StopReason.TIME_BUDGET;
+                        break;
+                    }
+                    size = cost < 0 ? 1 : batchSize(remaining, cost, targetShare, maxBatch);
                 }
-                int size = cost < 0 ? 1 : batchSize(remaining, cost, targetShare, maxBatch);
                 batch.clear();
                 while (batch.size() < size && !carry.isEmpty()) {
                     batch.add(carry.pollFirst());
@@ -263,7 +281,9 @@ public final class AdaptiveBatcher<T> {
                         nFailed += batch.size();
                         batch.forEach(item -> fail(item, e));
                     }
-                    estimator.record(clock.getAsLong() - t, batch.size());
+                    long took = clock.getAsLong() - t;
+                    estimator.record(took, batch.size());
+                    batchModel.record(batch.size(), took);
                 }
             }
 
@@ -286,7 +306,7 @@ public final class AdaptiveBatcher<T> {
             return new PhaseResult(nProcessed, nFailed, nSkipped, carry.size(), sizes, reason, essentialOnly, inTime,
                     Duration.ofNanos(left), Duration.ofNanos(Math.max(0L, costNanos())), factor);
         } finally {
-            runLock.unlock();
+            running.set(false);
         }
     }
 
@@ -341,7 +361,7 @@ public final class AdaptiveBatcher<T> {
      */
     public int drainCarryOver(Collection<? super T> sink) {
         Objects.requireNonNull(sink, "sink");
-        if (!runLock.tryLock()) {
+        if (!running.compareAndSet(false, true)) {
             throw new IllegalStateException("a phase is running on this AdaptiveBatcher");
         }
         try {
@@ -351,7 +371,7 @@ public final class AdaptiveBatcher<T> {
             stats = snapshot();
             return n;
         } finally {
-            runLock.unlock();
+            running.set(false);
         }
     }
 
