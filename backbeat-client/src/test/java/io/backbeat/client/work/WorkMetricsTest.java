@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-class BoundedWorkQueueMetricsTest {
+class WorkMetricsTest {
 
     @Test
     void metersReflectTheQueue() {
@@ -44,5 +44,33 @@ class BoundedWorkQueueMetricsTest {
         assertThat(wait.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(2.0);
         assertThat(registry.get("backbeat.work.queue.wait.max").gauge().value()).isEqualTo(0.002);
         assertThat(registry.get("backbeat.work.queue.oldest.age").gauge().value()).isEqualTo(0.002);
+    }
+
+    @Test
+    void batcherAndPipelineMeters() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        AtomicLong now = new AtomicLong();
+        AdaptiveBatcher<Integer> batcher = AdaptiveBatcher.<Integer>builder().nanoClock(now::get)
+                .initialCost(java.time.Duration.ofMillis(1)).build();
+        new AdaptiveBatcherMetrics(batcher, "main").bindTo(registry);
+        java.util.ArrayDeque<Integer> items = new java.util.ArrayDeque<>(java.util.List.of(1, 2, 3));
+        batcher.runPhase(now.get() + 100_000_000L, WorkSource.fromSupplier(items::pollFirst), i -> now.addAndGet(1_000_000L));
+        assertThat(registry.get("backbeat.work.batcher.items").tag("outcome", "processed").functionCounter().count())
+                .isEqualTo(3.0);
+        assertThat(registry.get("backbeat.work.batcher.phases").tag("outcome", "in_time").functionCounter().count())
+                .isEqualTo(1.0);
+        assertThat(registry.get("backbeat.work.batcher.cost.estimate").gauge().value()).isEqualTo(0.001);
+
+        try (PipelinedProcessor<String> p = PipelinedProcessor.<String>builder()
+                .stage("plan", (b, s) -> s).stage("review", (b, s) -> null).build()) {
+            new PipelinedProcessorMetrics(p, "orders").bindTo(registry);
+            assertThat(p.submit(1, "x").accepted()).isTrue();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    registry.get("backbeat.work.pipeline.items").tag("stage", "review").tag("outcome", "filtered")
+                            .functionCounter().count() == 1.0);
+            assertThat(registry.get("backbeat.work.pipeline.items").tag("stage", "plan").tag("outcome", "processed")
+                    .functionCounter().count()).isEqualTo(1.0);
+            assertThat(registry.get("backbeat.work.pipeline.queue.depth").tag("stage", "plan").gauge().value()).isZero();
+        }
     }
 }
