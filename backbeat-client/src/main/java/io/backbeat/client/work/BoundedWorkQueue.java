@@ -108,7 +108,11 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
         OfferResult result;
         lock.lock();
         try {
-            offered++;
+            // 'offered' is counted with the outcome (never before a wait), so a snapshot taken while a
+            // BLOCK offer waits with the lock released still adds up
+            if (policy != OverflowPolicy.BLOCK || closed || entries.size() < capacity) {
+                offered++;
+            }
             if (closed) {
                 rejected++;
                 return OfferResult.CLOSED;
@@ -134,7 +138,9 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
                     result = OfferResult.DROPPED_OLDEST;
                 }
                 case BLOCK -> {
-                    return offerBlocking(item);
+                    OfferResult r = offerBlocking(item);
+                    offered++;
+                    return r;
                 }
                 default -> throw new AssertionError(policy);
             }

@@ -248,7 +248,7 @@ class BoundedWorkQueueTest {
         AtomicBoolean producing = new AtomicBoolean(true);
         List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch start = new CountDownLatch(1);
-        ExecutorService ex = Executors.newFixedThreadPool(producers + 2);
+        ExecutorService ex = Executors.newFixedThreadPool(producers + 3);
         List<Future<?>> futures = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
             final int base = p * perProducer;
@@ -279,6 +279,16 @@ class BoundedWorkQueueTest {
                 return null;
             }));
         }
+        AtomicLong snapshots = new AtomicLong();
+        Future<?> monitor = ex.submit(() -> {
+            start.await();
+            while (producing.get()) {
+                assertInvariants(q.stats()); // every snapshot adds up, even mid-flight
+                snapshots.incrementAndGet();
+                Thread.onSpinWait();
+            }
+            return null;
+        });
         start.countDown();
         for (int i = 0; i < producers; i++) {
             futures.get(i).get(20, TimeUnit.SECONDS);
@@ -287,6 +297,8 @@ class BoundedWorkQueueTest {
         for (Future<?> f : futures) {
             f.get(20, TimeUnit.SECONDS);
         }
+        monitor.get(20, TimeUnit.SECONDS);
+        assertThat(snapshots.get()).isPositive();
         ex.shutdownNow();
 
         QueueStats s = q.stats();
