@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * there (counted as filtered). Items submitted at the first stage leave every stage in submission
  * order (each stage has exactly one worker and FIFO queues).
  *
- * <p><b>Threading.</b> {@link #build() Building} starts one daemon thread per stage, named
+ * <p><b>Threading.</b> {@link Builder#build() Building} starts one daemon thread per stage, named
  * {@code <threadNamePrefix>-<phase>}. {@code submit} and {@code stats} are thread-safe. Submission
  * follows the queues' {@link OverflowPolicy}; prefer a non-blocking policy when submitting from a
  * beat callback.
