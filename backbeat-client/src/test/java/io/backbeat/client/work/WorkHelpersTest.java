@@ -188,4 +188,24 @@ class WorkHelpersTest {
         assertThat(p.plan(work, 10, 0).selected()).hasSize(4);
         assertThatThrownBy(() -> p.plan(work, 10, -1)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    // ---- WorkSource adapters ----
+
+    @Test
+    void workSourceAdaptersMoveAtMostMaxItems() {
+        WorkSource<Integer> it = WorkSource.fromIterator(List.of(1, 2, 3, 4, 5).iterator());
+        List<Integer> sink = new ArrayList<>();
+        assertThat(it.drainTo(sink, 2)).isEqualTo(2);
+        assertThat(it.drainTo(sink, 10)).isEqualTo(3);
+        assertThat(it.drainTo(sink, 10)).isZero();
+        assertThat(sink).containsExactly(1, 2, 3, 4, 5);
+
+        java.util.ArrayDeque<String> d = new java.util.ArrayDeque<>(List.of("a", "b", "c"));
+        WorkSource<String> sup = WorkSource.fromSupplier(d::pollFirst);
+        List<String> out = new ArrayList<>();
+        assertThat(sup.drainTo(out, 2)).isEqualTo(2);
+        assertThat(sup.drainTo(out, 0)).isZero();
+        assertThat(sup.drainTo(out, 5)).isEqualTo(1);
+        assertThat(out).containsExactly("a", "b", "c");
+    }
 }
