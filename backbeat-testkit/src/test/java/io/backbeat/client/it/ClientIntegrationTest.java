@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The client against a real nats-server and a publishing pulse. */
-class ClientIT {
+class ClientIntegrationTest {
     private NatsTestServer nats;
     private TestPulse pulse;
     private final List<AutoCloseable> toClose = new ArrayList<>();
