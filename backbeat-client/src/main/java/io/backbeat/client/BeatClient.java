@@ -74,7 +74,8 @@ public final class BeatClient implements AutoCloseable {
     private final BeatTransport transport;
     private final HybridLogicalClock hlc;
     private final FrameGate gate;
-    private final ExecutorService callbacks;
+    private final java.util.concurrent.Executor callbacks;
+    private final ExecutorService ownedCallbacks;
     private final Thread gridThread;
     private final Duration requestTimeout;
     private final boolean autoReport;
@@ -108,6 +109,7 @@ public final class BeatClient implements AutoCloseable {
     private volatile String leaderId = "";
     private volatile double tempoBpm;
     private long lastRequestNanoTime = Long.MIN_VALUE / 2;
+    private byte[] heldFrame;
 
     private BeatClient(Builder b) {
         this.clusterId = b.clusterId;
@@ -121,18 +123,21 @@ public final class BeatClient implements AutoCloseable {
         this.hlc = HybridLogicalClock.builder(agentId).maxOffset(b.hlcMaxOffset)
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
         this.gate = new FrameGate(clusterId, hlc);
-        this.callbacks = Executors.newCachedThreadPool(r -> {
+        this.ownedCallbacks = b.callbackExecutor == null ? Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "backbeat-listener-" + LISTENER_THREADS.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
+        }) : null;
+        this.callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         this.startedEpoch = clock.epochNanos();
         try {
             this.transport = b.transport != null ? b.transport
                     : b.connection != null ? NatsTransport.using(b.connection)
                     : NatsTransport.connect(b.servers, "backbeat-client-" + agentId);
         } catch (IOException e) {
-            callbacks.shutdown();
+            if (ownedCallbacks != null) {
+                ownedCallbacks.shutdown();
+            }
             throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.servers) + ": "
                     + e.getMessage(), e);
         }
@@ -211,14 +216,19 @@ public final class BeatClient implements AutoCloseable {
         if (closed) {
             return;
         }
-        received.increment();
+        if (payload.length > 0) {
+            received.increment();
+        }
         long now = clock.epochNanos();
         synchronized (lock) {
             Timeline grid = timeline;
             FrameGate.Verdict v = gate.accept(payload, now, grid);
             if (!v.accepted()) {
-                if (v.dropped() == DropReason.OFF_GRID) {
-                    requestDescriptor(); // the grid may have changed (tempo, new anchor): refresh it
+                if (v.dropped() == DropReason.OFF_GRID && heldFrame == null) {
+                    // the grid may have changed (a tempo change, a new anchor): refresh it, then judge
+                    // this frame once more against the refreshed grid
+                    heldFrame = payload;
+                    requestDescriptor(true);
                 }
                 return;
             }
@@ -357,9 +367,13 @@ public final class BeatClient implements AutoCloseable {
     }
 
     private void requestDescriptor() {
+        requestDescriptor(false);
+    }
+
+    private void requestDescriptor(boolean force) {
         long now = clock.nanoTime();
         synchronized (lock) {
-            if (closed || now - lastRequestNanoTime < 100_000_000L) {
+            if (closed || (!force && now - lastRequestNanoTime < 100_000_000L)) {
                 return;
             }
             lastRequestNanoTime = now;
@@ -369,6 +383,11 @@ public final class BeatClient implements AutoCloseable {
         }
         transport.requestTimeline(clusterId, requestTimeout).whenComplete((bytes, err) -> {
             requestInFlight.set(false);
+            byte[] held;
+            synchronized (lock) {
+                held = heldFrame;
+                heldFrame = null;
+            }
             if (err != null || bytes == null || bytes.length == 0) {
                 LOG.debug("timeline request failed: {}", err == null ? "empty reply" : err.toString());
                 return;
@@ -387,6 +406,21 @@ public final class BeatClient implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 LOG.warn("malformed timeline reply dropped: {}", e.getMessage());
+                return;
+            }
+            if (held != null) {
+                synchronized (lock) {
+                    heldFrame = new byte[0]; // marks a re-judgement: no second refresh for this frame
+                }
+                try {
+                    onPayload(held);
+                } finally {
+                    synchronized (lock) {
+                        if (heldFrame != null && heldFrame.length == 0) {
+                            heldFrame = null;
+                        }
+                    }
+                }
             }
         });
     }
@@ -399,7 +433,9 @@ public final class BeatClient implements AutoCloseable {
         closed = true;
         gridThread.interrupt();
         transport.close();
-        callbacks.shutdown();
+        if (ownedCallbacks != null) {
+            ownedCallbacks.shutdown();
+        }
         try {
             gridThread.join(1000);
         } catch (InterruptedException e) {
@@ -484,6 +520,7 @@ public final class BeatClient implements AutoCloseable {
         private DispatchMode dispatchMode = DispatchMode.FRAME;
         private BeatClock clock = BeatClock.system();
         private boolean autoReport;
+        private java.util.concurrent.Executor callbackExecutor;
 
         private Builder(String clusterId) {
             this.clusterId = ClusterId.requireValid(clusterId);
@@ -558,6 +595,16 @@ public final class BeatClient implements AutoCloseable {
         /** Report COMPLETED claims made after the deadline as LATE (default off). */
         public Builder markLateClaims(boolean on) {
             this.autoReport = on;
+            return this;
+        }
+
+        /**
+         * Where listener callbacks run (default: a cached pool of daemon threads, so a slow listener
+         * never delays another). The test kit passes a direct executor for deterministic tests;
+         * an executor with fewer threads than slow listeners gives up that isolation.
+         */
+        public Builder callbackExecutor(java.util.concurrent.Executor executor) {
+            this.callbackExecutor = Objects.requireNonNull(executor);
             return this;
         }
 
