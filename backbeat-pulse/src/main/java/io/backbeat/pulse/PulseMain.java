@@ -1,0 +1,116 @@
+package io.backbeat.pulse;
+
+import io.backbeat.pulse.admin.AdminServer;
+import io.backbeat.pulse.config.ConfigException;
+import io.backbeat.pulse.config.PulseConfig;
+import io.backbeat.pulse.consensus.RatisConsensus;
+import io.backbeat.pulse.metrics.PulseMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code java -jar backbeat-pulse.jar [flags]}: one pulse node. Exit status 2 for a bad flag. */
+public final class PulseMain {
+    private PulseMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String level = System.getenv("BACKBEAT_LOG_LEVEL");
+        if (level != null && !level.isBlank()) {
+            String l = level.trim().toLowerCase(Locale.ROOT);
+            if (!l.matches("trace|debug|info|warn|error")) {
+                System.err.println("BACKBEAT_LOG_LEVEL: '" + level + "' is not one of debug, info, warn, error");
+                System.exit(2);
+            }
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", l);
+        }
+        if (PulseConfig.wantsHelp(args)) {
+            System.out.print(PulseConfig.help());
+            return;
+        }
+        PulseConfig cfg;
+        try {
+            cfg = PulseConfig.parse(args, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("backbeat-pulse: " + e.getMessage());
+            System.err.println("run with --help for every flag");
+            System.exit(2);
+            return;
+        }
+        Running running = start(cfg, System.out);
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stop.countDown();
+        }, "backbeat-shutdown"));
+        stop.await();
+    }
+
+    /** A started node with its admin server and NATS connection. */
+    public record Running(PulseNode node, AdminServer admin, Connection nats) implements AutoCloseable {
+        @Override
+        public void close() {
+            admin.close();
+            node.close();
+            try {
+                nats.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Starts a node from a configuration (used by {@link #main} and by tests). */
+    public static Running start(PulseConfig cfg, PrintStream out) throws Exception {
+        Connection nc = Nats.connectReconnectOnConnect(natsOptions(cfg));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().commonTags("cluster", cfg.clusterId(), "node", cfg.nodeId());
+        PulseMetrics metrics = new PulseMetrics(registry);
+        PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), new RatisConsensus(cfg.consensusSettings()), nc,
+                metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
+        node.start();
+        AdminServer admin = new AdminServer(cfg.adminPort(), node, registry, cfg.adminToken());
+        out.printf("backbeat-pulse %s: cluster %s, consensus %s on %s:%d, peers %s, admin http://127.0.0.1:%d%n",
+                cfg.nodeId(), cfg.clusterId(), cfg.consensus(), cfg.raftHost(), cfg.raftPort(),
+                cfg.peers().isEmpty() ? "(single node)" : cfg.peers(), admin.port());
+        out.flush();
+        return new Running(node, admin, nc);
+    }
+
+    static Options natsOptions(PulseConfig cfg) throws Exception {
+        Options.Builder b = new Options.Builder().servers(cfg.natsServers().toArray(new String[0]))
+                .connectionName("backbeat-pulse-" + cfg.nodeId()).maxReconnects(-1)
+                .reconnectWait(Duration.ofMillis(250)).pingInterval(Duration.ofSeconds(2))
+                // no reconnect buffer: a frame that can't go out now must never arrive late
+                .reconnectBufferSize(0);
+        PulseConfig.NatsAuth a = cfg.natsAuth();
+        if (!a.credsFile().isEmpty()) {
+            b.authHandler(Nats.credentials(a.credsFile()));
+        }
+        if (!a.token().isEmpty()) {
+            b.token(a.token().toCharArray());
+        }
+        if (!a.user().isEmpty()) {
+            b.userInfo(a.user().toCharArray(), a.password().toCharArray());
+        }
+        if (a.tls() || !a.truststore().isEmpty() || !a.keystore().isEmpty()) {
+            if (!a.truststore().isEmpty() || !a.keystore().isEmpty()) {
+                b.sslContext(io.nats.client.support.SSLUtils.createSSLContext(
+                        a.keystore().isEmpty() ? null : a.keystore(), a.keystorePassword().toCharArray(),
+                        a.truststore().isEmpty() ? null : a.truststore(), a.truststorePassword().toCharArray(),
+                        "TLSv1.2"));
+            } else {
+                b.secure();
+            }
+        }
+        return b.build();
+    }
+
+}

@@ -1,0 +1,231 @@
+package io.backbeat.pulse.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The admin HTTP API (JDK HTTP server, 4 named daemon threads): {@code GET/POST /tempo},
+ * {@code GET /drift}, {@code /leader}, {@code /status}, {@code /health}, {@code /ready}, {@code /live},
+ * {@code /metrics}. JSON in snake_case. Writes need {@code Authorization: Bearer <token>} when a token
+ * is configured. A refused tempo change answers 422 with a reason; a malformed request 400; never a 500
+ * for bad input (an unexpected failure answers 500 JSON and the server keeps running).
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    private static final int MAX_BODY = 64 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final PulseAdmin node;
+    private final PrometheusMeterRegistry registry;
+    private final byte[] token;
+
+    /** Binds {@code port} (0 = any free port) and starts serving. */
+    public AdminServer(int port, PulseAdmin node, PrometheusMeterRegistry registry, String token) throws IOException {
+        this.node = node;
+        this.registry = registry;
+        this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
+        AtomicInteger n = new AtomicInteger();
+        this.executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "backbeat-admin-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.server = HttpServer.create(new InetSocketAddress(port), 64);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            try {
+                switch (path) {
+                    case "/tempo" -> {
+                        if (method.equals("GET")) {
+                            json(ex, 200, node.tempo());
+                        } else if (method.equals("POST")) {
+                            postTempo(ex);
+                        } else {
+                            methodNotAllowed(ex, "GET, POST");
+                        }
+                    }
+                    case "/drift" -> get(ex, () -> node.drift());
+                    case "/leader" -> get(ex, () -> node.leader());
+                    case "/status" -> get(ex, () -> Map.of("recent_beats", node.recentStatus()));
+                    case "/live" -> get(ex, () -> Map.of("status", "alive"));
+                    case "/ready" -> {
+                        if (!method.equals("GET")) {
+                            methodNotAllowed(ex, "GET");
+                            return;
+                        }
+                        List<String> why = node.notReadyReasons();
+                        json(ex, why.isEmpty() ? 200 : 503, Map.of("ready", why.isEmpty(), "reasons", why));
+                    }
+                    case "/health" -> {
+                        if (!method.equals("GET")) {
+                            methodNotAllowed(ex, "GET");
+                            return;
+                        }
+                        List<String> why = node.notReadyReasons();
+                        PulseAdmin.DriftStatus drift = node.drift();
+                        Map<String, Object> body = new LinkedHashMap<>();
+                        body.put("status", why.isEmpty() ? "ok" : "degraded");
+                        body.put("problems", why);
+                        body.put("is_leader", node.leader().isLeader());
+                        body.put("degradation_mode", drift.degradationMode());
+                        json(ex, why.isEmpty() ? 200 : 503, body);
+                    }
+                    case "/metrics" -> {
+                        if (!method.equals("GET")) {
+                            methodNotAllowed(ex, "GET");
+                            return;
+                        }
+                        byte[] text = registry.scrape().getBytes(StandardCharsets.UTF_8);
+                        ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                        ex.sendResponseHeaders(200, text.length);
+                        ex.getResponseBody().write(text);
+                    }
+                    default -> error(ex, 404, "not found", "no endpoint " + path);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("admin request {} {} failed", method, path, e);
+                error(ex, 500, "internal error", e.toString());
+            }
+        }
+    }
+
+    private interface Body {
+        Object get();
+    }
+
+    private void get(HttpExchange ex, Body body) throws IOException {
+        if (!ex.getRequestMethod().equals("GET")) {
+            methodNotAllowed(ex, "GET");
+            return;
+        }
+        json(ex, 200, body.get());
+    }
+
+    private void postTempo(HttpExchange ex) throws IOException {
+        if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            error(ex, 401, "unauthorized", "POST /tempo needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
+            return;
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) {
+            error(ex, 413, "body too large", "the request body must be at most " + MAX_BODY + " bytes");
+            return;
+        }
+        JsonNode req;
+        try {
+            req = JSON.readTree(body);
+        } catch (IOException e) {
+            error(ex, 400, "malformed JSON", "the body must be a JSON object such as "
+                    + "{\"tempo_bpm\": 13.2, \"justification\": \"...\"}");
+            return;
+        }
+        if (req == null || !req.isObject()) {
+            error(ex, 400, "malformed request", "the body must be a JSON object");
+            return;
+        }
+        JsonNode bpmNode = req.get("tempo_bpm");
+        if (bpmNode == null || !bpmNode.isNumber()) {
+            error(ex, 400, "malformed request", "tempo_bpm is required and must be a number");
+            return;
+        }
+        double bpm = bpmNode.asDouble();
+        if (!Double.isFinite(bpm) || bpm <= 0) {
+            error(ex, 400, "malformed request", "tempo_bpm must be a finite number > 0");
+            return;
+        }
+        JsonNode just = req.get("justification");
+        if (just != null && !just.isNull() && !just.isTextual()) {
+            error(ex, 400, "malformed request", "justification must be a string");
+            return;
+        }
+        PulseAdmin.TempoChangeResult r;
+        try {
+            r = node.requestTempo(bpm, just == null || just.isNull() ? "" : just.asText()).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            error(ex, 503, "not committed", "the change could not be committed: " + e);
+            return;
+        }
+        if (r.accepted()) {
+            json(ex, 200, r);
+        } else {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("error", "tempo change refused");
+            b.put("reason", r.reason());
+            b.put("tempo_bpm", bpm);
+            json(ex, 422, b);
+        }
+    }
+
+    private boolean authorized(String header) {
+        if (header == null || !header.startsWith("Bearer ")) {
+            return false;
+        }
+        return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8), token);
+    }
+
+    private static void methodNotAllowed(HttpExchange ex, String allowed) throws IOException {
+        ex.getResponseHeaders().set("Allow", allowed);
+        error(ex, 405, "method not allowed", ex.getRequestMethod() + " is not allowed here; use " + allowed);
+    }
+
+    private static void error(HttpExchange ex, int status, String error, String reason) throws IOException {
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("error", error);
+        b.put("reason", reason);
+        json(ex, status, b);
+    }
+
+    private static void json(HttpExchange ex, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,278 @@
+package io.backbeat.pulse.config;
+
+import io.backbeat.api.ClusterId;
+import io.backbeat.api.TempoPolicy;
+import io.backbeat.api.TimelineDescriptor;
+import io.backbeat.pulse.consensus.ConsensusSettings;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The pulse's configuration, parsed from flags ({@code --name value}, {@code --name=value} or the
+ * seed's {@code -name value}) and environment variables. Precedence: flag, then environment, then
+ * default. Every bad value raises {@link ConfigException} naming the flag.
+ */
+public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, List<String> phases, double minBpm,
+                          double maxBpm, List<String> natsServers, int adminPort, String raftHost, int raftPort,
+                          boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
+                          Duration grace, String adminToken, NatsAuth natsAuth) {
+
+    /** NATS credentials and TLS options passed through to jnats. */
+    public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
+                           String truststore, String truststorePassword, String keystore, String keystorePassword) {
+    }
+
+    /** Flag name → (default, help). The order is the --help order. */
+    public static final Map<String, String[]> FLAGS = new LinkedHashMap<>();
+
+    static {
+        FLAGS.put("cluster", new String[]{"chorus-aus-01", "cluster id, 1-64 of [A-Za-z0-9_-] (env BACKBEAT_CLUSTER_ID)"});
+        FLAGS.put("node-id", new String[]{"", "node id (generated when empty)"});
+        FLAGS.put("bpm", new String[]{"12", "initial tempo in beats per minute (fractional allowed)"});
+        FLAGS.put("bar", new String[]{"8", "beats per bar"});
+        FLAGS.put("phases", new String[]{"plan,work,review", "comma-separated phase names"});
+        FLAGS.put("min-bpm", new String[]{"4", "lowest tempo a change may set"});
+        FLAGS.put("max-bpm", new String[]{"24", "highest tempo a change may set"});
+        FLAGS.put("nats", new String[]{"nats://localhost:4222", "NATS server URL(s), comma-separated"});
+        FLAGS.put("admin-port", new String[]{"8080", "admin HTTP port (0 = any free port)"});
+        FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
+        FLAGS.put("bootstrap", new String[]{"false", "start a new cluster (single node when --peers is empty)"});
+        FLAGS.put("peers", new String[]{"", "all voting members as id@host:port,... (including this node)"});
+        FLAGS.put("data-dir", new String[]{"", "consensus log directory (env BACKBEAT_DATA_DIR; default a temp dir)"});
+        FLAGS.put("consensus", new String[]{"ratis", "consensus backend: ratis"});
+        FLAGS.put("grace", new String[]{"250ms", "silence after a phase start before followers call the pulse degraded"});
+        FLAGS.put("nats-creds", new String[]{"", "NATS credentials file"});
+        FLAGS.put("nats-token", new String[]{"", "NATS token"});
+        FLAGS.put("nats-user", new String[]{"", "NATS user"});
+        FLAGS.put("nats-password", new String[]{"", "NATS password"});
+        FLAGS.put("nats-tls", new String[]{"false", "use TLS to NATS"});
+        FLAGS.put("nats-truststore", new String[]{"", "TLS trust store (JKS/PKCS12)"});
+        FLAGS.put("nats-truststore-password", new String[]{"", "trust store password"});
+        FLAGS.put("nats-keystore", new String[]{"", "TLS key store for client certificates"});
+        FLAGS.put("nats-keystore-password", new String[]{"", "key store password"});
+    }
+
+    /** The text of {@code --help}. */
+    public static String help() {
+        StringBuilder sb = new StringBuilder("usage: java -jar backbeat-pulse.jar [flags]\n"
+                + "Flags take --name value, --name=value or -name value.\n\n");
+        FLAGS.forEach((name, v) -> sb.append(String.format(Locale.ROOT, "  --%-26s %s%s%n", name, v[1],
+                v[0].isEmpty() ? "" : " (default " + v[0] + ")")));
+        sb.append("\nEnvironment: BACKBEAT_CLUSTER_ID, BACKBEAT_DATA_DIR, BACKBEAT_LOG_LEVEL (debug|info|warn|error),\n"
+                + "BACKBEAT_ADMIN_TOKEN (when set, POST /tempo needs 'Authorization: Bearer <token>').\n");
+        return sb.toString();
+    }
+
+    /** {@code true} when {@code args} ask for help. */
+    public static boolean wantsHelp(String[] args) {
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-help") || a.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Parses flags and environment. */
+    public static PulseConfig parse(String[] args, Map<String, String> env) {
+        Map<String, String> v = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("-") || a.equals("-") || a.equals("--")) {
+                throw new ConfigException(a, "unexpected argument (flags start with -- or -)");
+            }
+            String name = a.startsWith("--") ? a.substring(2) : a.substring(1);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (!FLAGS.containsKey(name)) {
+                throw new ConfigException(name, "unknown flag (see --help)");
+            }
+            if (value == null) {
+                boolean nextIsValue = i + 1 < args.length && !args[i + 1].startsWith("-");
+                if (name.equals("bootstrap") || name.equals("nats-tls")) {
+                    value = nextIsValue && (args[i + 1].equals("true") || args[i + 1].equals("false")) ? args[++i] : "true";
+                } else if (i + 1 < args.length) {
+                    value = args[++i];
+                } else {
+                    throw new ConfigException(name, "needs a value");
+                }
+            }
+            v.put(name, value);
+        }
+        String cluster = pick(v, env, "cluster", "BACKBEAT_CLUSTER_ID");
+        if (!ClusterId.isValid(cluster)) {
+            throw new ConfigException("cluster", "'" + cluster + "' is not 1-64 characters of [A-Za-z0-9_-]");
+        }
+        String nodeId = pick(v, env, "node-id", null);
+        if (nodeId.isEmpty()) {
+            nodeId = "pulse-" + UUID.randomUUID().toString().substring(0, 8);
+        } else if (!nodeId.matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new ConfigException("node-id", "'" + nodeId + "' must be 1-64 characters of [A-Za-z0-9_.-]");
+        }
+        double bpm = positive(v, "bpm");
+        int bar = (int) whole(v, "bar", 1, 1_000_000);
+        List<String> phases = new ArrayList<>();
+        for (String p : pick(v, env, "phases", null).split(",")) {
+            phases.add(p.trim());
+        }
+        double minBpm = positive(v, "min-bpm");
+        double maxBpm = positive(v, "max-bpm");
+        if (minBpm > maxBpm) {
+            throw new ConfigException("min-bpm", minBpm + " exceeds --max-bpm " + maxBpm);
+        }
+        if (bpm < minBpm || bpm > maxBpm) {
+            throw new ConfigException("bpm", bpm + " is outside [--min-bpm " + minBpm + ", --max-bpm " + maxBpm + "]");
+        }
+        try {
+            TimelineDescriptor.initial(cluster, 0, bpm, bar, phases);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage().contains("phase") ? "phases" : "bpm", e.getMessage());
+        }
+        List<String> nats = new ArrayList<>();
+        for (String s : pick(v, env, "nats", null).split(",")) {
+            if (!s.isBlank()) {
+                if (!s.trim().matches("(nats|tls|ws|wss)://.+")) {
+                    throw new ConfigException("nats", "'" + s.trim() + "' is not a nats:// URL");
+                }
+                nats.add(s.trim());
+            }
+        }
+        if (nats.isEmpty()) {
+            throw new ConfigException("nats", "at least one server URL is required");
+        }
+        int adminPort = (int) whole(v, "admin-port", 0, 65535);
+        String bind = pick(v, env, "raft-bind", null);
+        int colon = bind.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new ConfigException("raft-bind", "'" + bind + "' must be host:port");
+        }
+        String raftHost = bind.substring(0, colon);
+        int raftPort;
+        try {
+            raftPort = Integer.parseInt(bind.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException("raft-bind", "'" + bind + "' has a non-numeric port");
+        }
+        if (raftPort < 0 || raftPort > 65535) {
+            throw new ConfigException("raft-bind", "port must be 0-65535, got " + raftPort);
+        }
+        boolean bootstrap = bool(v, "bootstrap");
+        List<ConsensusSettings.Peer> peers;
+        try {
+            peers = ConsensusSettings.Peer.parseList(pick(v, env, "peers", null));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("peers", e.getMessage());
+        }
+        if (!peers.isEmpty()) {
+            String id = nodeId;
+            ConsensusSettings.Peer self = peers.stream().filter(p -> p.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new ConfigException("peers", "must include this node (--node-id " + id + ")"));
+            if (raftPort == 0) {
+                raftPort = self.port();
+                raftHost = self.host();
+            }
+        } else if (!bootstrap) {
+            throw new ConfigException("bootstrap", "without --peers a node must be started with --bootstrap "
+                    + "(a single-node development cluster)");
+        }
+        String dataDir = pick(v, env, "data-dir", "BACKBEAT_DATA_DIR");
+        Path dir = dataDir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "backbeat-" + cluster + "-" + nodeId)
+                : Path.of(dataDir);
+        String consensus = pick(v, env, "consensus", null);
+        if (!consensus.equals("ratis")) {
+            throw new ConfigException("consensus", "'" + consensus + "' is not available in this build (choose ratis)");
+        }
+        Duration grace;
+        try {
+            grace = parseDuration(pick(v, env, "grace", null));
+        } catch (RuntimeException e) {
+            throw new ConfigException("grace", "'" + v.get("grace") + "' is not a duration such as 250ms or 1s");
+        }
+        String token = env.getOrDefault("BACKBEAT_ADMIN_TOKEN", "");
+        NatsAuth auth = new NatsAuth(v.getOrDefault("nats-creds", ""), v.getOrDefault("nats-token", ""),
+                v.getOrDefault("nats-user", ""), v.getOrDefault("nats-password", ""), bool(v, "nats-tls"),
+                v.getOrDefault("nats-truststore", ""), v.getOrDefault("nats-truststore-password", ""),
+                v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
+        return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
+                adminPort, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth);
+    }
+
+    /** The tempo rules. */
+    public TempoPolicy tempoPolicy() {
+        return TempoPolicy.of(minBpm, maxBpm);
+    }
+
+    /** The consensus settings of this node. */
+    public ConsensusSettings consensusSettings() {
+        return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir);
+    }
+
+    private static String pick(Map<String, String> v, Map<String, String> env, String flag, String envName) {
+        if (v.containsKey(flag)) {
+            return v.get(flag).trim();
+        }
+        if (envName != null && env.get(envName) != null && !env.get(envName).isBlank()) {
+            return env.get(envName).trim();
+        }
+        return FLAGS.get(flag)[0];
+    }
+
+    private static double positive(Map<String, String> v, String flag) {
+        String s = v.getOrDefault(flag, FLAGS.get(flag)[0]).trim();
+        double d;
+        try {
+            d = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(flag, "'" + s + "' is not a number");
+        }
+        if (!Double.isFinite(d) || d <= 0) {
+            throw new ConfigException(flag, "must be a finite number > 0, got " + s);
+        }
+        return d;
+    }
+
+    private static long whole(Map<String, String> v, String flag, long min, long max) {
+        String s = v.getOrDefault(flag, FLAGS.get(flag)[0]).trim();
+        long n;
+        try {
+            n = Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(flag, "'" + s + "' is not a whole number");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(flag, "must be between " + min + " and " + max + ", got " + n);
+        }
+        return n;
+    }
+
+    private static boolean bool(Map<String, String> v, String flag) {
+        String s = v.getOrDefault(flag, FLAGS.get(flag)[0]).trim().toLowerCase(Locale.ROOT);
+        return switch (s) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new ConfigException(flag, "'" + s + "' is not true or false");
+        };
+    }
+
+    static Duration parseDuration(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        if (t.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+        }
+        if (t.endsWith("s")) {
+            return Duration.ofMillis((long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+        }
+        return Duration.parse(s.trim());
+    }
+}
