@@ -11,6 +11,7 @@ import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.WindowId;
 import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.client.internal.FrameGate;
+import io.backbeat.client.internal.LaneExecutor;
 import io.backbeat.client.internal.ListenerSlot;
 import io.backbeat.client.internal.NatsTransport;
 import io.backbeat.client.spi.BeatClock;
@@ -28,8 +29,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -58,8 +57,9 @@ import java.util.function.Consumer;
  * and never backwards.
  *
  * <p>Threads: one transport thread (jnats' dispatcher) validates frames; one daemon thread
- * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a cached pool of
- * daemon threads {@code backbeat-listener-N}, serialised per listener. Thread-safe.
+ * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a small pool of
+ * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows when every worker
+ * is blocked in a slow listener. Thread-safe.
  */
 public final class BeatClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BeatClient.class);
@@ -75,7 +75,7 @@ public final class BeatClient implements AutoCloseable {
     private final HybridLogicalClock hlc;
     private final FrameGate gate;
     private final java.util.concurrent.Executor callbacks;
-    private final ExecutorService ownedCallbacks;
+    private final LaneExecutor ownedCallbacks;
     private final Thread gridThread;
     private final Duration requestTimeout;
     private final boolean autoReport;
@@ -123,11 +123,8 @@ public final class BeatClient implements AutoCloseable {
         this.hlc = HybridLogicalClock.builder(agentId).maxOffset(b.hlcMaxOffset)
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
         this.gate = new FrameGate(clusterId, hlc);
-        this.ownedCallbacks = b.callbackExecutor == null ? Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "backbeat-listener-" + LISTENER_THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        this.ownedCallbacks = b.callbackExecutor == null
+                ? new LaneExecutor("backbeat-listener-" + LISTENER_THREADS.incrementAndGet() + "-") : null;
         this.callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         this.startedEpoch = clock.epochNanos();
         try {
@@ -136,7 +133,7 @@ public final class BeatClient implements AutoCloseable {
                     : NatsTransport.connect(b.servers, "backbeat-client-" + agentId);
         } catch (IOException e) {
             if (ownedCallbacks != null) {
-                ownedCallbacks.shutdown();
+                ownedCallbacks.close();
             }
             throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.servers) + ": "
                     + e.getMessage(), e);
@@ -434,7 +431,7 @@ public final class BeatClient implements AutoCloseable {
         gridThread.interrupt();
         transport.close();
         if (ownedCallbacks != null) {
-            ownedCallbacks.shutdown();
+            ownedCallbacks.close();
         }
         try {
             gridThread.join(1000);
@@ -599,8 +596,8 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /**
-         * Where listener callbacks run (default: a cached pool of daemon threads, so a slow listener
-         * never delays another). The test kit passes a direct executor for deterministic tests;
+         * Where listener callbacks run (default: a pool of daemon threads that adds workers within
+         * ~250 µs when all are blocked, so a slow listener never holds up another). The test kit passes a direct executor for deterministic tests;
          * an executor with fewer threads than slow listeners gives up that isolation.
          */
         public Builder callbackExecutor(java.util.concurrent.Executor executor) {
