@@ -16,7 +16,8 @@ public final class Main {
             "  single     single-threaded processor; prints beat=<i> phase=<p> degraded=<b> term=<n> per callback",
             "  pipelined  one worker stage per phase joined by bounded queues",
             "  batch      adaptive batch worker (--item-cost 2ms --rate 500)",
-            "  watch      a live one-line view of the beat (--plain true for one line per phase)");
+            "  watch      a live one-line view of the beat (--plain true for one line per phase)",
+            "  advise     tempo advice from the tempo guide's rules (--task 5s --recovery 5s --interval 2m ...)");
 
     public static void main(String[] args) throws Exception {
         System.exit(run(args, System.out, System.err));
@@ -34,6 +35,7 @@ public final class Main {
                 case "pipelined" -> PipelinedExample.run(rest, out);
                 case "batch" -> AdaptiveBatchExample.run(rest, out);
                 case "watch" -> WatchCommand.run(rest, out);
+                case "advise" -> AdviseCommand.run(rest, out);
                 default -> {
                     err.println("unknown command '" + args[0] + "'\n" + USAGE);
                     yield 2;
