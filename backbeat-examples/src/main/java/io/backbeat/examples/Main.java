@@ -17,7 +17,8 @@ public final class Main {
             "  pipelined  one worker stage per phase joined by bounded queues",
             "  batch      adaptive batch worker (--item-cost 2ms --rate 500)",
             "  watch      a live one-line view of the beat (--plain true for one line per phase)",
-            "  advise     tempo advice from the tempo guide's rules (--task 5s --recovery 5s --interval 2m ...)");
+            "  advise     tempo advice from the tempo guide's rules (--task 5s --recovery 5s --interval 2m ...)",
+            "  stages     red/blue stage pipeline; --slow <stage> and the snapshot names the bottleneck");
 
     public static void main(String[] args) throws Exception {
         System.exit(run(args, System.out, System.err));
@@ -36,6 +37,7 @@ public final class Main {
                 case "batch" -> AdaptiveBatchExample.run(rest, out);
                 case "watch" -> WatchCommand.run(rest, out);
                 case "advise" -> AdviseCommand.run(rest, out);
+                case "stages" -> StagesExample.run(rest, out);
                 default -> {
                     err.println("unknown command '" + args[0] + "'\n" + USAGE);
                     yield 2;
