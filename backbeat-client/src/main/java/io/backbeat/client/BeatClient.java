@@ -13,6 +13,7 @@ import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.client.internal.FrameGate;
 import io.backbeat.client.internal.LaneExecutor;
 import io.backbeat.client.internal.ListenerSlot;
+import io.backbeat.client.internal.PhaseTimings;
 import io.backbeat.client.internal.NatsTransport;
 import io.backbeat.client.spi.BeatClock;
 import io.backbeat.client.spi.BeatTransport;
@@ -28,6 +29,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -91,6 +93,7 @@ public final class BeatClient implements AutoCloseable {
     private final LongAdder degradations = new LongAdder();
     private final LongAdder recoveries = new LongAdder();
     private final LongAdder tasks = new LongAdder();
+    private final PhaseTimings timings = new PhaseTimings();
     private final AtomicBoolean requestInFlight = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -179,7 +182,7 @@ public final class BeatClient implements AutoCloseable {
     /** Adds a listener; it receives phases from the next one on. Returns a handle that removes it. */
     public Registration addListener(BeatListener listener) {
         Objects.requireNonNull(listener, "listener");
-        ListenerSlot slot = new ListenerSlot(listener, callbacks, busyPolicy, listenerErrors, skippedBusy);
+        ListenerSlot slot = new ListenerSlot(listener, callbacks, busyPolicy, listenerErrors, skippedBusy, timings);
         slots.add(slot);
         return () -> {
             slot.remove();
@@ -200,6 +203,26 @@ public final class BeatClient implements AutoCloseable {
         return new ClientStats(received.sum(), accepted.sum(), gate.drops(), dispatched.sum(), derived.sum(),
                 listenerErrors.sum(), skippedBusy.sum(), degraded, degradations.sum(), recoveries.sum(),
                 lastCorrectionNanos, lastFrameLagNanos, term, leaderId, tempoBpm);
+    }
+
+    /** Phase callbacks run, across listeners. */
+    public long callbacksRun() {
+        return timings.count();
+    }
+
+    /** Phase callbacks that were still running when their phase ended. */
+    public long callbacksPastDeadline() {
+        return timings.missed();
+    }
+
+    /** Total time spent in phase callbacks, nanoseconds. */
+    public long callbackNanosTotal() {
+        return timings.totalNanos();
+    }
+
+    /** Longest phase callback so far, nanoseconds. */
+    public long callbackNanosMax() {
+        return timings.maxNanos();
     }
 
     /** Tasks counted by listeners through {@link BeatContext#countTasks}. */
@@ -378,7 +401,15 @@ public final class BeatClient implements AutoCloseable {
         if (!requestInFlight.compareAndSet(false, true)) {
             return;
         }
-        transport.requestTimeline(clusterId, requestTimeout).whenComplete((bytes, err) -> {
+        CompletableFuture<byte[]> reply;
+        try {
+            // our own timeout: jnats completes an unanswered request only when its cleanup timer runs
+            reply = transport.requestTimeline(clusterId, requestTimeout)
+                    .orTimeout(requestTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) { // e.g. no responders, disconnected: retried by the grid thread
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.whenComplete((bytes, err) -> {
             requestInFlight.set(false);
             byte[] held;
             synchronized (lock) {
@@ -386,7 +417,7 @@ public final class BeatClient implements AutoCloseable {
                 heldFrame = null;
             }
             if (err != null || bytes == null || bytes.length == 0) {
-                LOG.debug("timeline request failed: {}", err == null ? "empty reply" : err.toString());
+                LOG.debug("timeline request failed (retrying): {}", err == null ? "empty reply" : err.toString());
                 return;
             }
             try {

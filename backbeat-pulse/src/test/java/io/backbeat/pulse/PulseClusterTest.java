@@ -111,7 +111,11 @@ class PulseClusterTest {
     void leaderKilledNewLeaderContinuesTheSameGridWithAHigherTerm() throws Exception {
         startCluster("pulse-failover", 240, 3, Map.of());
         PulseMain.Running first = leader();
-        await().atMost(Duration.ofSeconds(20)).until(() -> frames.size() >= 12);
+        io.backbeat.client.BeatClient client = io.backbeat.client.BeatClient.builder("pulse-failover")
+                .natsServers(nats.url()).grace(Duration.ofMillis(30)).build(); // grace below the 83 ms phase
+        io.backbeat.testkit.RecordingListener rec = new io.backbeat.testkit.RecordingListener();
+        client.addListener(rec);
+        await().atMost(Duration.ofSeconds(20)).until(() -> frames.size() >= 12 && rec.phases().size() >= 6);
         long term1 = first.node().leader().term();
         TimelineDescriptor grid = first.node().consensus().committedTimeline();
         long killedAt = System.nanoTime();
@@ -143,6 +147,15 @@ class PulseClusterTest {
         assertThat(all.get(all.size() - 1).frame().leaderId()).isNotEqualTo(first.node().nodeId());
         System.out.printf("failover: kill -> first frame of the new term after %d ms%n", gapMs);
         assertThat(gapMs).isLessThan(20_000);
+        // a client saw every phase once, in order, through the failover (derived while no leader published)
+        await().atMost(Duration.ofSeconds(5)).until(() -> rec.phases().get(rec.phases().size() - 1).term() > term1);
+        client.close();
+        assertThat(rec.sequenceProblems(3, true)).isEmpty();
+        assertThat(rec.notices()).contains("leader " + all.get(all.size() - 1).frame().leaderId() + " "
+                + all.get(all.size() - 1).frame().term());
+        System.out.printf("client through the failover: %d phases, %d derived locally, recovered: %s%n",
+                rec.phases().size(), rec.phases().stream().filter(io.backbeat.testkit.RecordingListener.Seen::degraded)
+                        .count(), rec.notices().contains("recovered"));
     }
 
     @Test

@@ -103,4 +103,33 @@ class InMemoryPulseTest {
         assertThat(pulse.claims()).hasSize(rec.phases().size());
         assertThat(pulse.claims()).allMatch(c -> c.agentId().equals("svc-1") && c.state() == ClaimState.COMPLETED);
     }
+
+    @Test
+    void clientMetricsBinderReportsTheGuidesMetrics() {
+        VirtualClock clock = VirtualClock.startingAt(T0);
+        InMemoryPulse pulse = InMemoryPulse.start(clock, "svc", 120);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (BeatClient client = pulse.clientBuilder().agentId("m").grace(Duration.ofMillis(100)).build()) {
+            new io.backbeat.client.metrics.BeatClientMetrics(client).bindTo(registry);
+            client.addListener(new io.backbeat.client.BeatListener() {
+                @Override
+                public void onPhase(BeatContext ctx) {
+                    ctx.countTasks(2);
+                }
+            });
+            clock.advance(Duration.ofSeconds(2));
+            pulse.publishRaw("garbage".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            pulse.silence();
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(registry.get("backbeat.client.degraded").gauge().value()).isEqualTo(1.0);
+        }
+        assertThat(registry.get("backbeat.client.tasks").functionCounter().count()).isEqualTo(2.0 * 18);
+        assertThat(registry.get("backbeat.client.phase.processing").functionTimer().count()).isEqualTo(18);
+        assertThat(registry.get("backbeat.client.phase.completion.rate").gauge().value()).isEqualTo(1.0);
+        assertThat(registry.get("backbeat.client.frames.dropped").tag("reason", "malformed").functionCounter().count())
+                .isEqualTo(1.0);
+        assertThat(registry.get("backbeat.client.phases.derived").functionCounter().count()).isEqualTo(6.0);
+        assertThat(registry.get("backbeat.client.tempo.bpm").gauge().value()).isEqualTo(120.0);
+    }
 }

@@ -24,6 +24,7 @@ public final class ListenerSlot {
     private final BusyPolicy policy;
     private final LongAdder errors;
     private final LongAdder skipped;
+    private final PhaseTimings timings;
     private final ArrayDeque<Consumer<BeatListener>> notices = new ArrayDeque<>();
     private BeatContext pendingPhase;
     private boolean running;
@@ -32,7 +33,8 @@ public final class ListenerSlot {
     private int lastPhase = -1;
 
     public ListenerSlot(BeatListener listener, Executor executor, BusyPolicy policy, LongAdder errors,
-                        LongAdder skipped) {
+                        LongAdder skipped, PhaseTimings timings) {
+        this.timings = timings;
         this.listener = listener;
         this.executor = executor;
         this.policy = policy;
@@ -120,15 +122,26 @@ public final class ListenerSlot {
         if (ctx.downbeat() && ctx.phaseIndex() == 0) {
             safely(() -> listener.onDownbeat(ctx));
         }
+        long t0 = System.nanoTime();
         safely(() -> listener.onPhase(ctx));
+        timings.record(System.nanoTime() - t0, ctx.deadline().isExpired());
     }
+
+    private long ownErrors;
 
     private void safely(Runnable r) {
         try {
             r.run();
         } catch (Throwable t) { // a listener must never kill the lane
             errors.increment();
-            LOG.warn("BeatListener {} threw; it keeps receiving", listener.getClass().getName(), t);
+            ownErrors++;
+            // the first failures with their stack trace, then one line per 1000: no log flood at every phase
+            if (ownErrors <= 3) {
+                LOG.warn("BeatListener {} threw; it keeps receiving", listener.getClass().getName(), t);
+            } else if (ownErrors % 1000 == 0) {
+                LOG.warn("BeatListener {} has thrown {} times (last: {})", listener.getClass().getName(), ownErrors,
+                        t.toString());
+            }
             if (t instanceof VirtualMachineError vme) {
                 throw vme;
             }

@@ -24,6 +24,10 @@ class TempoControlTest {
         assertThat(all.get(1).level()).isEqualTo(TempoAlerts.Level.CRITICAL);
         assertThat(seen).hasSize(3);
         assertThat(alerts.count(TempoAlerts.Kind.DEADLINE_MISSES)).isEqualTo(1);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry reg = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        new TempoAlertMetrics(alerts).bindTo(reg);
+        assertThat(reg.get("backbeat.client.tempo.alerts").tag("kind", "deadline_misses").functionCounter().count())
+                .isEqualTo(1.0);
         TempoAlerts strict = new TempoAlerts(new TempoAlerts.Thresholds(0.5, 0.01, 0.5));
         assertThat(strict.evaluate(new TempoSample(0.6, 0.02, 0.9, 0.6))).hasSize(3);
     }

@@ -1,0 +1,72 @@
+package io.backbeat.client.metrics;
+
+import io.backbeat.client.BeatClient;
+import io.backbeat.client.DropReason;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The tempo guide's client metrics for a {@link BeatClient} (micrometer-core must be on the class
+ * path; it is an optional dependency):
+ * <ul>
+ *   <li>{@code backbeat.client.phase.processing} (timer: count and total of phase callbacks) and
+ *       {@code backbeat.client.phase.processing.max};</li>
+ *   <li>{@code backbeat.client.phase.completion.rate} and {@code backbeat.client.deadline.miss.rate}
+ *       (share of callbacks that ended inside / after their phase);</li>
+ *   <li>{@code backbeat.client.tasks} (counted by listeners), {@code backbeat.client.frames.dropped{reason}},
+ *       {@code backbeat.client.frames.accepted}, {@code backbeat.client.phases.derived},
+ *       {@code backbeat.client.listener.errors}, {@code backbeat.client.skipped.busy};</li>
+ *   <li>{@code backbeat.client.degraded} (1 while degraded), {@code backbeat.client.tempo.bpm},
+ *       {@code backbeat.client.tempo.drift} (the last recovery's correction, seconds) and
+ *       {@code backbeat.client.frame.lag} (last frame's arrival minus its grid instant, seconds).</li>
+ * </ul>
+ * Queue and batcher metrics: {@code io.backbeat.client.work.BoundedWorkQueueMetrics} and friends.
+ */
+public final class BeatClientMetrics implements MeterBinder {
+    private final BeatClient client;
+    private final Tags tags;
+
+    public BeatClientMetrics(BeatClient client) {
+        this.client = client;
+        this.tags = Tags.of("cluster", client.clusterId(), "agent", client.agentId());
+    }
+
+    @Override
+    public void bindTo(MeterRegistry r) {
+        BeatClient c = client;
+        FunctionTimer.builder("backbeat.client.phase.processing", c, BeatClient::callbacksRun,
+                BeatClient::callbackNanosTotal, TimeUnit.NANOSECONDS).tags(tags)
+                .description("phase callback duration").register(r);
+        Gauge.builder("backbeat.client.phase.processing.max", c, x -> x.callbackNanosMax() / 1e9).tags(tags)
+                .baseUnit("seconds").register(r);
+        Gauge.builder("backbeat.client.phase.completion.rate", c, x -> x.callbacksRun() == 0 ? 1.0
+                : 1.0 - x.callbacksPastDeadline() / (double) x.callbacksRun()).tags(tags).register(r);
+        Gauge.builder("backbeat.client.deadline.miss.rate", c, x -> x.callbacksRun() == 0 ? 0.0
+                : x.callbacksPastDeadline() / (double) x.callbacksRun()).tags(tags).register(r);
+        FunctionCounter.builder("backbeat.client.tasks", c, BeatClient::tasksCounted).tags(tags).register(r);
+        FunctionCounter.builder("backbeat.client.frames.accepted", c, x -> x.stats().framesAccepted()).tags(tags)
+                .register(r);
+        for (DropReason reason : DropReason.values()) {
+            FunctionCounter.builder("backbeat.client.frames.dropped", c, x -> x.stats().dropped(reason))
+                    .tags(tags.and("reason", reason.name().toLowerCase(java.util.Locale.ROOT))).register(r);
+        }
+        FunctionCounter.builder("backbeat.client.phases.derived", c, x -> x.stats().phasesDerived()).tags(tags)
+                .register(r);
+        FunctionCounter.builder("backbeat.client.listener.errors", c, x -> x.stats().listenerErrors()).tags(tags)
+                .register(r);
+        FunctionCounter.builder("backbeat.client.skipped.busy", c, x -> x.stats().skippedBusy()).tags(tags)
+                .register(r);
+        Gauge.builder("backbeat.client.degraded", c, x -> x.isDegraded() ? 1 : 0).tags(tags).register(r);
+        Gauge.builder("backbeat.client.tempo.bpm", c, x -> x.stats().tempoBpm()).tags(tags).register(r);
+        Gauge.builder("backbeat.client.tempo.drift", c, x -> x.stats().lastCorrectionNanos() / 1e9).tags(tags)
+                .baseUnit("seconds").register(r);
+        Gauge.builder("backbeat.client.frame.lag", c, x -> x.stats().lastFrameLagNanos() / 1e9).tags(tags)
+                .baseUnit("seconds").register(r);
+    }
+}
