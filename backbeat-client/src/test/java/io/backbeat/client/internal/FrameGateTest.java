@@ -1,0 +1,153 @@
+package io.backbeat.client.internal;
+
+import io.backbeat.api.BeatFrame;
+import io.backbeat.api.GridPosition;
+import io.backbeat.api.Timeline;
+import io.backbeat.api.TimelineDescriptor;
+import io.backbeat.api.codec.BackbeatCodec;
+import io.backbeat.client.DropReason;
+import io.backbeat.hlc.HlcTimestamp;
+import io.backbeat.hlc.HybridLogicalClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Pure tests of frame validation: fake wall clock, no NATS, no threads. */
+class FrameGateTest {
+    private static final String CLUSTER = "c1";
+    private static final long ANCHOR = 1_800_000_000_000_000_000L; // epoch ns, whole second
+
+    private long nowNanos;
+    private Timeline grid;
+    private HybridLogicalClock hlc;
+    private FrameGate gate;
+    private final HybridLogicalClock leaderHlc = HybridLogicalClock.builder("leader-a")
+            .physicalClock(() -> nowNanos / 1_000_000).build();
+
+    @BeforeEach
+    void setUp() {
+        nowNanos = ANCHOR;
+        grid = Timeline.of(TimelineDescriptor.initial(CLUSTER, ANCHOR, 120, 4, TimelineDescriptor.DEFAULT_PHASES));
+        hlc = HybridLogicalClock.builder("client-1").physicalClock(() -> nowNanos / 1_000_000)
+                .maxOffset(Duration.ofMillis(500)).build();
+        gate = new FrameGate(CLUSTER, hlc);
+    }
+
+    private BeatFrame frame(long beat, int phase, long term) {
+        GridPosition pos = grid.position(beat, phase);
+        return BeatFrame.at(grid, pos, leaderHlc.now().toString(), "leader-a", term);
+    }
+
+    private FrameGate.Verdict offerAtStart(BeatFrame f) {
+        nowNanos = Math.max(nowNanos, grid.phaseStartNanos(f.beatIndex(), grid.phaseIndexOf(f.phase())));
+        return gate.accept(BackbeatCodec.encodeFrame(f), nowNanos, grid);
+    }
+
+    @Test
+    void goodFramesInOrderAreAcceptedAndMergeTheHlc() {
+        List<Long> accepted = new ArrayList<>();
+        for (long b = 0; b < 3; b++) {
+            for (int p = 0; p < 3; p++) {
+                FrameGate.Verdict v = offerAtStart(frame(b, p, 1));
+                assertThat(v.accepted()).as("beat %d phase %d", b, p).isTrue();
+                accepted.add(b * 3 + p);
+                assertThat(HlcTimestamp.parse(v.frame().hlc()).compareTo(hlc.peek())).isLessThanOrEqualTo(0);
+            }
+        }
+        assertThat(accepted).hasSize(9);
+        assertThat(gate.drops().values()).allMatch(n -> n == 0);
+        assertThat(gate.highestTerm()).isEqualTo(1);
+    }
+
+    @Test
+    void eachHostileKindIsDroppedUnderItsOwnReasonAndGoodFramesStillFlow() {
+        assertThat(offerAtStart(frame(0, 0, 2)).accepted()).isTrue();
+
+        // malformed JSON
+        assertThat(gate.accept("{\"type\":\"backbeat.beatframe.v1\",".getBytes(StandardCharsets.UTF_8), nowNanos, grid)
+                .dropped()).isEqualTo(DropReason.MALFORMED);
+        // wrong cluster
+        BeatFrame other = frame(0, 1, 2).toBuilder().clusterId("c2").build();
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(other), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.WRONG_CLUSTER);
+        // lower term than accepted
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(frame(0, 1, 1)), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.STALE_TERM);
+        // far-future HLC (10 s ahead of the local clock, max offset 500 ms)
+        BeatFrame future = frame(0, 1, 2).toBuilder()
+                .hlc(new HlcTimestamp(nowNanos / 1_000_000 + 10_000, 0, HlcTimestamp.suffixOf("x")).toString()).build();
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(future), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.HLC_OFFSET);
+        // already expired: beat 0 plan ended long ago
+        long later = grid.phaseStartNanos(1, 0);
+        BeatFrame expired = frame(0, 2, 2);
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(expired), later + 1_000_000_000L, grid).dropped())
+                .isEqualTo(DropReason.EXPIRED);
+        // replayed frame
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(frame(0, 0, 2)), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.DUPLICATE);
+        // contradicts the grid (deadline moved by a second)
+        BeatFrame offGrid = frame(0, 1, 2).toBuilder().deadlineAt(frame(0, 1, 2).deadlineAt().plusSeconds(1)).build();
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(offGrid), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.OFF_GRID);
+
+        // the HLC rejection merged nothing: the clock is not 10 s ahead
+        assertThat(hlc.peek().wallMs()).isLessThan(nowNanos / 1_000_000 + 1_000);
+        // good frames still flow
+        assertThat(offerAtStart(frame(0, 1, 2)).accepted()).isTrue();
+        assertThat(gate.drops()).containsEntry(DropReason.MALFORMED, 1L).containsEntry(DropReason.WRONG_CLUSTER, 1L)
+                .containsEntry(DropReason.STALE_TERM, 1L).containsEntry(DropReason.HLC_OFFSET, 1L)
+                .containsEntry(DropReason.EXPIRED, 1L).containsEntry(DropReason.DUPLICATE, 1L)
+                .containsEntry(DropReason.OFF_GRID, 1L);
+    }
+
+    @Test
+    void aHigherTermIsAcceptedAndFlaggedOnceAndOlderPositionsStayDropped() {
+        assertThat(offerAtStart(frame(1, 0, 3)).newTerm()).isTrue();
+        assertThat(offerAtStart(frame(1, 1, 3)).newTerm()).isFalse();
+        // a new leader with a higher term replays the same (beat, phase): still a duplicate
+        FrameGate.Verdict replay = gate.accept(BackbeatCodec.encodeFrame(frame(1, 1, 4)), nowNanos, grid);
+        assertThat(replay.dropped()).isEqualTo(DropReason.DUPLICATE);
+        FrameGate.Verdict next = offerAtStart(frame(1, 2, 4));
+        assertThat(next.accepted()).isTrue();
+        assertThat(next.newTerm()).isTrue();
+        assertThat(gate.highestTerm()).isEqualTo(4);
+    }
+
+    @Test
+    void randomisedShuffleNeverAcceptsTwiceNorBackwards() {
+        Random rnd = new Random(42);
+        List<BeatFrame> frames = new ArrayList<>();
+        for (long b = 0; b < 40; b++) {
+            for (int p = 0; p < 3; p++) {
+                frames.add(frame(b, p, 1));
+            }
+        }
+        long lastKey = -1;
+        int accepted = 0;
+        for (int i = 0; i < 2_000; i++) {
+            BeatFrame f = frames.get(rnd.nextInt(frames.size()));
+            // wall clock sits in the phase's window or slightly before, so nothing expires
+            long start = grid.phaseStartNanos(f.beatIndex(), grid.phaseIndexOf(f.phase()));
+            FrameGate.Verdict v = gate.accept(BackbeatCodec.encodeFrame(f), start, grid);
+            long key = f.beatIndex() * 3 + grid.phaseIndexOf(f.phase());
+            if (v.accepted()) {
+                assertThat(key).isGreaterThan(lastKey);
+                lastKey = key;
+                accepted++;
+            } else {
+                assertThat(v.dropped()).isIn(DropReason.DUPLICATE, DropReason.HLC_OFFSET);
+            }
+        }
+        assertThat(accepted).isPositive();
+        long dropped = gate.drops().values().stream().mapToLong(Long::longValue).sum();
+        assertThat(accepted + dropped).isEqualTo(2_000);
+    }
+}
