@@ -97,14 +97,19 @@ public final class FrameGate {
         return new Verdict(f, null, newTerm);
     }
 
-    /** The frame's beat, phase, deadline (to the millisecond) and tempo agree with the grid. */
-    static boolean onGrid(BeatFrame f, int phaseIndex, long deadlineMs, io.backbeat.api.Timeline grid) {
+    /**
+     * The frame's beat, phase, deadline and tempo agree with the grid. The deadline agrees when it
+     * lies within one millisecond of the grid's: producers write milliseconds (truncated), but the
+     * protocol lets readers accept any RFC 3339 precision, so a frame written to the nanosecond (or
+     * rounded to the millisecond) must pass too.
+     */
+    static boolean onGrid(BeatFrame f, int phaseIndex, long deadlineNanos, io.backbeat.api.Timeline grid) {
         try {
             if (phaseIndex >= grid.phases().size() || !grid.phases().get(phaseIndex).equals(f.phase())) {
                 return false;
             }
             long gridDeadline = grid.deadlineNanos(f.beatIndex(), phaseIndex);
-            return Math.floorDiv(gridDeadline, 1_000_000L) * 1_000_000L == deadlineMs
+            return Math.abs(deadlineNanos - gridDeadline) < 1_000_000L
                     && Double.compare(grid.tempoBpmOf(f.beatIndex()), f.tempoBpm()) == 0;
         } catch (ArithmeticException e) {
             return false;

@@ -150,4 +150,29 @@ class FrameGateTest {
         long dropped = gate.drops().values().stream().mapToLong(Long::longValue).sum();
         assertThat(accepted + dropped).isEqualTo(2_000);
     }
+
+    /** The frame as a third-party producer writing {@code deadline_at} at full precision would send it. */
+    private byte[] withDeadlineText(BeatFrame f, long deadlineNanos) {
+        String json = new String(BackbeatCodec.encodeFrame(f), StandardCharsets.UTF_8);
+        String text = io.backbeat.api.EpochNanos.toInstant(deadlineNanos).toString(); // ISO-8601, up to ns
+        String replaced = json.replaceFirst("\"deadline_at\":\"[^\"]*\"", "\"deadline_at\":\"" + text + "\"");
+        assertThat(replaced).contains(text).isNotEqualTo(json);
+        return replaced.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aDeadlineWrittenAtAnyPrecisionIsOnTheGrid() {
+        // PROTOCOL: producers write ms, consumers accept any RFC 3339 precision (e.g. Go's RFC3339Nano)
+        long d0 = grid.deadlineNanos(0, 0);
+        assertThat(d0 % 1_000_000).isNotZero(); // 166.666666 ms: not a whole millisecond
+        FrameGate.Verdict ns = gate.accept(withDeadlineText(frame(0, 0, 1), d0), grid.phaseStartNanos(0, 0), grid);
+        assertThat(ns.dropped()).isNull();
+        long d1 = grid.deadlineNanos(0, 1) / 1_000 * 1_000; // microseconds
+        assertThat(gate.accept(withDeadlineText(frame(0, 1, 1), d1), grid.phaseStartNanos(0, 1), grid).dropped())
+                .isNull();
+        // two milliseconds off is off the grid
+        long d2 = grid.deadlineNanos(0, 2) + 2_000_000;
+        assertThat(gate.accept(withDeadlineText(frame(0, 2, 1), d2), grid.phaseStartNanos(0, 2), grid).dropped())
+                .isEqualTo(DropReason.OFF_GRID);
+    }
 }
