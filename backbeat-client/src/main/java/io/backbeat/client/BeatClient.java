@@ -275,7 +275,10 @@ public final class BeatClient implements AutoCloseable {
             }
             if (degraded) {
                 long gridDeadline = grid != null ? grid.deadlineNanos(f.beatIndex(), phaseIndex) : frameDeadline;
-                long correction = Math.floorDiv(gridDeadline, 1_000_000L) * 1_000_000L - frameDeadline;
+                // a frame written in (truncated) milliseconds is compared at that precision, a finer one exactly
+                long reference = frameDeadline % 1_000_000L == 0 ? Math.floorDiv(gridDeadline, 1_000_000L) * 1_000_000L
+                        : gridDeadline;
+                long correction = reference - frameDeadline;
                 lastCorrectionNanos = correction;
                 degraded = false;
                 recoveries.increment();
