@@ -215,6 +215,11 @@ class PulseClusterTest {
         // metrics carry the seed's names
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + lead.admin().port()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("backbeat_pulse_jitter_seconds{") || line.startsWith("backbeat_beat_publish_duration_seconds{")) {
+                System.out.println("leader metric: " + line);
+            }
+        }
         for (String name : List.of("backbeat_beat_publish_duration_seconds", "backbeat_pulse_jitter_seconds",
                 "backbeat_timer_drift_ratio", "backbeat_is_leader", "backbeat_beats_total",
                 "backbeat_tempo_change_errors_total", "backbeat_leadership_changes_total",
