@@ -19,34 +19,50 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Three real Ratis nodes in one JVM. */
-class RatisConsensusTest {
+/**
+ * The contract every {@link Consensus} backend keeps, run against real nodes in one JVM: one leader,
+ * replication from any node, failover to a strictly higher term with the state kept, terms never
+ * decreasing, single-node bootstrap.
+ */
+abstract class ConsensusContractTest {
+    /** A node of the backend under test; not started. */
+    abstract Consensus create(ConsensusSettings settings);
+
+    /** Name printed with the measured figures. */
+    abstract String backend();
+
+    /** Generous bound for an election (about 10x the figure measured here). */
+    abstract Duration electionBound();
+
     @TempDir
     Path dir;
-    private final List<RatisConsensus> nodes = new ArrayList<>();
+    private final List<Consensus> nodes = new ArrayList<>();
 
     @AfterEach
     void close() {
-        nodes.forEach(RatisConsensus::close);
+        nodes.parallelStream().forEach(Consensus::close);
     }
 
-    private List<RatisConsensus> cluster(int n) throws Exception {
+    private List<Consensus> cluster(int n) throws Exception {
         List<ConsensusSettings.Peer> peers = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             peers.add(new ConsensusSettings.Peer("n" + i, "127.0.0.1", NatsTestServer.freePort()));
         }
         for (ConsensusSettings.Peer p : peers) {
-            RatisConsensus c = new RatisConsensus(new ConsensusSettings("ratis-test", p.id(), p.host(), p.port(),
-                    n == 1 ? List.of() : peers, dir.resolve(p.id())));
-            nodes.add(c);
+            nodes.add(create(new ConsensusSettings("ratis-test", p.id(), p.host(), p.port(),
+                    n == 1 ? List.of() : peers, dir.resolve(p.id()))));
         }
-        for (RatisConsensus c : nodes) {
-            c.start();
-        }
+        nodes.parallelStream().forEach(c -> {
+            try {
+                c.start();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         return nodes;
     }
 
-    private RatisConsensus awaitLeader(List<RatisConsensus> among, Duration within) {
+    private Consensus awaitLeader(List<Consensus> among, Duration within) {
         await().atMost(within).pollInterval(Duration.ofMillis(20))
                 .until(() -> among.stream().filter(c -> c.leadership().leader()).count() == 1);
         return among.stream().filter(c -> c.leadership().leader()).findFirst().orElseThrow();
@@ -56,19 +72,19 @@ class RatisConsensusTest {
     void threeNodesElectReplicateAndFailOver() throws Exception {
         Map<String, List<Long>> termsSeen = new ConcurrentHashMap<>();
         long t0 = System.nanoTime();
-        List<RatisConsensus> all = cluster(3);
-        for (RatisConsensus c : all) {
+        List<Consensus> all = cluster(3);
+        for (Consensus c : all) {
             List<Long> seen = new CopyOnWriteArrayList<>();
             termsSeen.put(c.leadership().nodeId(), seen);
             c.onLeadershipChange(s -> seen.add(s.term()));
         }
-        RatisConsensus leader = awaitLeader(all, Duration.ofSeconds(30));
+        Consensus leader = awaitLeader(all, electionBound());
         long electedMs = (System.nanoTime() - t0) / 1_000_000;
         long term1 = leader.leadership().term();
         await().atMost(Duration.ofSeconds(5)).until(() -> all.stream()
                 .allMatch(c -> c.leadership().leaderId().equals(leader.leadership().nodeId())));
 
-        RatisConsensus follower = all.stream().filter(c -> c != leader).findFirst().orElseThrow();
+        Consensus follower = all.stream().filter(c -> c != leader).findFirst().orElseThrow();
         TimelineDescriptor init = TimelineDescriptor.initial("ratis-test", 1_000_000_000L, 120, 4,
                 TimelineDescriptor.DEFAULT_PHASES);
         TimelineDescriptor applied = follower.submit(new TimelineCommand.Initialize(init)).get(10, TimeUnit.SECONDS);
@@ -85,8 +101,8 @@ class RatisConsensusTest {
 
         long killedAt = System.nanoTime();
         leader.close();
-        List<RatisConsensus> rest = all.stream().filter(c -> c != leader).toList();
-        RatisConsensus next = awaitLeader(rest, Duration.ofSeconds(30));
+        List<Consensus> rest = all.stream().filter(c -> c != leader).toList();
+        Consensus next = awaitLeader(rest, electionBound());
         long failoverMs = (System.nanoTime() - killedAt) / 1_000_000;
         assertThat(next.leadership().term()).isGreaterThan(term1);
         assertThat(next.committedTimeline().pending()).isEqualTo(new PendingTempo(126, 8));
@@ -96,13 +112,13 @@ class RatisConsensusTest {
                 assertThat(terms.get(i)).isGreaterThanOrEqualTo(terms.get(i - 1));
             }
         }
-        System.out.printf("ratis: first leader after %d ms, failover %d ms%n", electedMs, failoverMs);
+        System.out.printf("%s: first leader after %d ms, failover %d ms%n", backend(), electedMs, failoverMs);
     }
 
     @Test
     void singleNodeElectsItself() throws Exception {
-        List<RatisConsensus> one = cluster(1);
-        RatisConsensus leader = awaitLeader(one, Duration.ofSeconds(30));
+        List<Consensus> one = cluster(1);
+        Consensus leader = awaitLeader(one, electionBound());
         assertThat(leader.leadership().term()).isPositive();
         TimelineDescriptor init = TimelineDescriptor.initial("ratis-test", 0, 120, 4, TimelineDescriptor.DEFAULT_PHASES);
         assertThat(leader.submit(new TimelineCommand.Initialize(init)).get(10, TimeUnit.SECONDS)).isEqualTo(init);

@@ -1,0 +1,178 @@
+package io.backbeat.pulse.consensus;
+
+import io.atomix.cluster.Node;
+import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
+import io.atomix.core.Atomix;
+import io.atomix.core.election.LeaderElection;
+import io.atomix.core.election.Leadership;
+import io.atomix.core.value.AtomicValue;
+import io.atomix.protocols.raft.MultiRaftProtocol;
+import io.atomix.protocols.raft.partition.RaftPartitionGroup;
+import io.backbeat.api.TimelineDescriptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * {@link Consensus} on Atomix 3.1: the {@code LeaderElection} primitive picks the pulse leader (its
+ * {@code Leader.term()} is the fencing term) and a Raft-backed {@code AtomicValue} holds the
+ * encoded {@link TimelineDescriptor}, updated by compare-and-set with
+ * {@link TimelineStateMachine#apply}. Protocol session timeout 3 s; {@link #close()} withdraws
+ * before stopping. Leadership is the last state reported by the election's events.
+ */
+public final class AtomixConsensus implements Consensus {
+    private static final Logger LOG = LoggerFactory.getLogger(AtomixConsensus.class);
+
+    private final ConsensusSettings settings;
+    private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
+    private final ExecutorService submitter;
+    private Atomix atomix;
+    private LeaderElection<String> election;
+    private AtomicValue<byte[]> value;
+    private volatile LeadershipState view;
+    private volatile TimelineDescriptor cached;
+    private volatile byte[] cachedBytes;
+    private volatile boolean closed;
+
+    public AtomixConsensus(ConsensusSettings settings) {
+        this.settings = settings;
+        this.view = LeadershipState.initial(settings.nodeId(), settings.members().size());
+        this.submitter = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "backbeat-atomix-" + settings.nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void start() {
+        List<ConsensusSettings.Peer> members = settings.members();
+        Node[] nodes = members.stream().map(p -> Node.builder().withId(p.id()).withAddress(p.host(), p.port()).build())
+                .toArray(Node[]::new);
+        String[] ids = members.stream().map(ConsensusSettings.Peer::id).toArray(String[]::new);
+        ConsensusSettings.Peer self = settings.self();
+        atomix = Atomix.builder().withClusterId("backbeat-" + settings.clusterId()).withMemberId(self.id())
+                .withAddress(self.host(), self.port())
+                .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(nodes).build())
+                .withManagementGroup(RaftPartitionGroup.builder("system").withNumPartitions(1).withMembers(ids)
+                        .withDataDirectory(settings.dataDir().resolve("system").toFile()).build())
+                .withPartitionGroups(RaftPartitionGroup.builder("raft").withNumPartitions(1)
+                        .withPartitionSize(ids.length).withMembers(ids)
+                        .withDataDirectory(settings.dataDir().resolve("raft").toFile()).build())
+                .build();
+        atomix.start().join();
+        MultiRaftProtocol protocol = MultiRaftProtocol.builder("raft").withMaxTimeout(Duration.ofSeconds(3)).build();
+        election = atomix.<String>leaderElectionBuilder("backbeat-leader").withProtocol(protocol).build();
+        value = atomix.<byte[]>atomicValueBuilder("backbeat-timeline").withProtocol(protocol).build();
+        value.addListener(e -> updateCache(e.newValue()));
+        updateCache(value.get());
+        election.addListener(e -> onLeadership(e.newLeadership()));
+        onLeadership(election.run(settings.nodeId()));
+        LOG.info("Atomix node {} joined {}", settings.nodeId(), members);
+    }
+
+    private void updateCache(byte[] bytes) {
+        if (bytes == null || Arrays.equals(bytes, cachedBytes)) {
+            return;
+        }
+        cachedBytes = bytes;
+        cached = RatisConsensus.decodeState(bytes);
+    }
+
+    private synchronized void onLeadership(Leadership<String> l) {
+        if (l == null || l.leader() == null) {
+            return;
+        }
+        long term = Math.max(view.term(), l.leader().term());
+        boolean leads = !closed && l.leader().id().equals(settings.nodeId()) && l.leader().term() >= view.term();
+        LeadershipState next = new LeadershipState(settings.nodeId(), leads, term, l.leader().id(),
+                settings.members().size());
+        if (!next.equals(view)) {
+            view = next;
+            for (Consumer<LeadershipState> c : listeners) {
+                try {
+                    c.accept(next);
+                } catch (RuntimeException e) {
+                    LOG.warn("leadership listener failed", e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public LeadershipState leadership() {
+        return view;
+    }
+
+    @Override
+    public void onLeadershipChange(Consumer<LeadershipState> listener) {
+        listeners.add(listener);
+        listener.accept(view);
+    }
+
+    @Override
+    public TimelineDescriptor committedTimeline() {
+        return cached;
+    }
+
+    @Override
+    public CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
+        if (closed || value == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("consensus node is not running"));
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            for (int attempt = 0; attempt < 100; attempt++) {
+                byte[] cur = value.get();
+                TimelineDescriptor before = cur == null ? null : RatisConsensus.decodeState(cur);
+                TimelineDescriptor after = TimelineStateMachine.apply(before, command);
+                byte[] next = RatisConsensus.encodeState(after);
+                if (cur != null && Arrays.equals(cur, next)) {
+                    updateCache(cur);
+                    return after;
+                }
+                if (value.compareAndSet(cur, next)) {
+                    updateCache(next);
+                    return after;
+                }
+            }
+            throw new IllegalStateException("timeline update kept conflicting");
+        }, submitter);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (election != null) {
+                election.withdraw(settings.nodeId());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("withdraw failed", e);
+        }
+        synchronized (this) {
+            view = new LeadershipState(settings.nodeId(), false, view.term(), view.leaderId(), view.clusterSize());
+            for (Consumer<LeadershipState> c : listeners) {
+                c.accept(view);
+            }
+        }
+        try {
+            if (atomix != null) {
+                atomix.stop().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.debug("stop failed", e);
+        }
+        submitter.shutdownNow();
+    }
+}
