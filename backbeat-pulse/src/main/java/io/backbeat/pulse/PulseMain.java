@@ -3,6 +3,8 @@ package io.backbeat.pulse;
 import io.backbeat.pulse.admin.AdminServer;
 import io.backbeat.pulse.config.ConfigException;
 import io.backbeat.pulse.config.PulseConfig;
+import io.backbeat.pulse.consensus.AtomixConsensus;
+import io.backbeat.pulse.consensus.Consensus;
 import io.backbeat.pulse.consensus.RatisConsensus;
 import io.backbeat.pulse.metrics.PulseMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -73,7 +75,9 @@ public final class PulseMain {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("cluster", cfg.clusterId(), "node", cfg.nodeId());
         PulseMetrics metrics = new PulseMetrics(registry);
-        PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), new RatisConsensus(cfg.consensusSettings()), nc,
+        Consensus consensus = cfg.consensus().equals("atomix") ? new AtomixConsensus(cfg.consensusSettings())
+                : new RatisConsensus(cfg.consensusSettings());
+        PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
         node.start();
         AdminServer admin = new AdminServer(cfg.adminPort(), node, registry, cfg.adminToken());

@@ -46,7 +46,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("bootstrap", new String[]{"false", "start a new cluster (single node when --peers is empty)"});
         FLAGS.put("peers", new String[]{"", "all voting members as id@host:port,... (including this node)"});
         FLAGS.put("data-dir", new String[]{"", "consensus log directory (env BACKBEAT_DATA_DIR; default a temp dir)"});
-        FLAGS.put("consensus", new String[]{"ratis", "consensus backend: ratis"});
+        FLAGS.put("consensus", new String[]{"ratis", "consensus backend: ratis or atomix"});
         FLAGS.put("grace", new String[]{"250ms", "silence after a phase start before followers call the pulse degraded"});
         FLAGS.put("nats-creds", new String[]{"", "NATS credentials file"});
         FLAGS.put("nats-token", new String[]{"", "NATS token"});
@@ -185,13 +185,15 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         } else if (!bootstrap) {
             throw new ConfigException("bootstrap", "without --peers a node must be started with --bootstrap "
                     + "(a single-node development cluster)");
+        } else if (raftPort == 0) {
+            raftPort = freePort(raftHost); // a single node needs a concrete port for its consensus server
         }
         String dataDir = pick(v, env, "data-dir", "BACKBEAT_DATA_DIR");
         Path dir = dataDir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "backbeat-" + cluster + "-" + nodeId)
                 : Path.of(dataDir);
         String consensus = pick(v, env, "consensus", null);
-        if (!consensus.equals("ratis")) {
-            throw new ConfigException("consensus", "'" + consensus + "' is not available in this build (choose ratis)");
+        if (!consensus.equals("ratis") && !consensus.equals("atomix")) {
+            throw new ConfigException("consensus", "'" + consensus + "' is not a backend (choose ratis or atomix)");
         }
         Duration grace;
         try {
@@ -216,6 +218,14 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
     /** The consensus settings of this node. */
     public ConsensusSettings consensusSettings() {
         return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir);
+    }
+
+    private static int freePort(String host) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new ConfigException("raft-bind", "cannot bind " + host + ": " + e.getMessage());
+        }
     }
 
     private static String pick(Map<String, String> v, Map<String, String> env, String flag, String envName) {
