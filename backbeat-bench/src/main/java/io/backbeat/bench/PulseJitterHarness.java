@@ -1,0 +1,93 @@
+package io.backbeat.bench;
+
+import io.backbeat.api.BeatFrame;
+import io.backbeat.api.ClusterId;
+import io.backbeat.api.EpochNanos;
+import io.backbeat.api.Timeline;
+import io.backbeat.api.TimelineDescriptor;
+import io.backbeat.api.codec.BackbeatCodec;
+import io.backbeat.pulse.PulseMain;
+import io.backbeat.pulse.config.PulseConfig;
+import io.backbeat.testkit.NatsTestServer;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Nats;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * End-to-end pulse harness: one single-node pulse (Ratis, bootstrapped) publishing on a real
+ * nats-server on loopback, and a subscriber in the same JVM that records, for every frame, its
+ * arrival time minus the grid instant at which its phase starts (publish jitter + delivery).
+ *
+ * <p>Usage: {@code PulseJitterHarness [seconds=60] [bpm=120]}. Prints p50/p95/p99/max in ms.
+ * Not thread-safe; a command-line tool only.
+ */
+public final class PulseJitterHarness {
+
+    private PulseJitterHarness() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
+        double bpm = args.length > 1 ? Double.parseDouble(args[1]) : 120;
+        String cluster = "bench";
+        Path dir = Files.createTempDirectory("pulse-bench");
+        List<Long> lagNanos = Collections.synchronizedList(new ArrayList<>());
+        try (NatsTestServer nats = NatsTestServer.start();
+             Connection sub = Nats.connect(nats.url())) {
+            PulseConfig cfg = PulseConfig.parse(new String[]{"--cluster", cluster, "--node-id", "b1",
+                    "--bpm", String.valueOf(bpm), "--bar", "4", "--phases", "plan,execute,review",
+                    "--min-bpm", "1", "--max-bpm", "600", "--nats", nats.url(), "--admin-port", "0",
+                    "--bootstrap", "--raft-bind", "127.0.0.1:" + NatsTestServer.freePort(), "--data-dir", dir.toString()}, Map.of());
+            try (PulseMain.Running node = PulseMain.start(cfg, new PrintStream(OutputStream.nullOutputStream()))) {
+                long[] warmupUntil = {Long.MAX_VALUE};
+                Dispatcher d = sub.createDispatcher(msg -> {
+                    long now = EpochNanos.of(Instant.now());
+                    if (now < warmupUntil[0]) {
+                        return;
+                    }
+                    BeatFrame f = BackbeatCodec.decodeFrame(msg.getData());
+                    TimelineDescriptor desc = node.node().consensus().committedTimeline();
+                    if (desc == null) {
+                        return;
+                    }
+                    long start = Timeline.of(desc).phaseStartNanos(f.beatIndex(), f.phaseIndex());
+                    lagNanos.add(now - start);
+                });
+                d.subscribe(ClusterId.beatSubject(cluster));
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (node.node().consensus().committedTimeline() == null && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                warmupUntil[0] = EpochNanos.of(Instant.now()) + 3_000_000_000L; // JIT warm-up excluded
+                Thread.sleep(3_000L + seconds * 1000L);
+                sub.closeDispatcher(d);
+            }
+        }
+        List<Long> xs;
+        synchronized (lagNanos) {
+            xs = new ArrayList<>(lagNanos);
+        }
+        Collections.sort(xs);
+        if (xs.isEmpty()) {
+            System.out.println("no frames received");
+            return;
+        }
+        System.out.printf("pulse %.1f BPM, %d s, %d frames: arrival - grid phase start (ms) p50 %.3f p95 %.3f p99 %.3f max %.3f%n",
+                bpm, seconds, xs.size(), q(xs, 0.50), q(xs, 0.95), q(xs, 0.99), xs.get(xs.size() - 1) / 1e6);
+    }
+
+    private static double q(List<Long> sorted, double p) {
+        int i = (int) Math.ceil(p * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i))) / 1e6;
+    }
+}
