@@ -113,6 +113,7 @@ public final class BeatClient implements AutoCloseable {
     private volatile double tempoBpm;
     private long lastRequestNanoTime = Long.MIN_VALUE / 2;
     private byte[] heldFrame;
+    private final java.util.concurrent.CountDownLatch gridReady = new java.util.concurrent.CountDownLatch(1);
 
     private BeatClient(Builder b) {
         this.clusterId = b.clusterId;
@@ -146,6 +147,12 @@ public final class BeatClient implements AutoCloseable {
         transport.subscribeBeats(clusterId, this::onPayload);
         requestDescriptor();
         gridThread.start();
+        try {
+            // build() returns with the local grid running (and, on a virtual clock, asleep on it)
+            gridReady.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A builder for a client of {@code clusterId}. */
@@ -337,7 +344,9 @@ public final class BeatClient implements AutoCloseable {
                 Timeline grid = timeline;
                 if (grid == null) {
                     requestDescriptor();
-                    clock.sleepUntil(clock.nanoTime() + 50_000_000L);
+                    long wake = clock.nanoTime() + 50_000_000L;
+                    gridReady.countDown();
+                    clock.sleepUntil(wake);
                     continue;
                 }
                 long wakeEpoch;
@@ -373,7 +382,9 @@ public final class BeatClient implements AutoCloseable {
                             : Math.max(expectedStart + graceNs, now + 1_000_000L);
                     wakeEpoch = Math.min(wakeEpoch, nextPhase + graceNs);
                 }
-                clock.sleepUntil(clock.nanoTime() + (wakeEpoch - clock.epochNanos()));
+                long wake = clock.nanoTime() + (wakeEpoch - clock.epochNanos());
+                gridReady.countDown();
+                clock.sleepUntil(wake);
             } catch (InterruptedException e) {
                 if (closed) {
                     return;

@@ -16,7 +16,8 @@ import java.util.PriorityQueue;
  * thread does) are woken in time order, and {@code advance} waits until every woken thread has
  * gone back to sleep before moving on, so an hour of beats runs in milliseconds with the same
  * result every time. Scheduled actions ({@link #schedule}) run on the advancing thread at their
- * instant. Thread-safe.
+ * instant. Every thread that reads the clock (other than one that advances it) takes part: advance
+ * waits for it to sleep on the clock again or end. Thread-safe.
  */
 public final class VirtualClock implements BeatClock {
     private static final long SETTLE_TIMEOUT_NANOS = 10_000_000_000L;
@@ -30,6 +31,7 @@ public final class VirtualClock implements BeatClock {
     private long seq;
     private final Map<Thread, Long> sleepers = new HashMap<>();
     private final java.util.Set<Thread> participants = new java.util.HashSet<>();
+    private final java.util.Set<Thread> advancers = new java.util.HashSet<>();
     private final PriorityQueue<Action> actions = new PriorityQueue<>(
             (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
 
@@ -44,12 +46,22 @@ public final class VirtualClock implements BeatClock {
 
     @Override
     public synchronized long epochNanos() {
+        join();
         return epochBase + now;
     }
 
     @Override
     public synchronized long nanoTime() {
+        join();
         return now;
+    }
+
+    /** A thread that reads this clock takes part in time: advance waits for it to sleep again. */
+    private void join() {
+        Thread t = Thread.currentThread();
+        if (!advancers.contains(t)) {
+            participants.add(t);
+        }
     }
 
     @Override
@@ -84,8 +96,12 @@ public final class VirtualClock implements BeatClock {
     public void advance(Duration d) {
         long target;
         synchronized (this) {
+            Thread me = Thread.currentThread();
+            advancers.add(me);
+            participants.remove(me);
             target = now + d.toNanos();
         }
+        settle(); // threads that read the clock before this call first go to sleep
         while (true) {
             List<Runnable> due = new ArrayList<>();
             synchronized (this) {
