@@ -86,10 +86,17 @@ public class CoreBenchmarks {
         return clock.update(remote);
     }
 
+    /** The worst case: a new bar on every call. */
     @Benchmark
     public String windowId() {
         beat += 8;
         return WindowId.of("chorus-aus-01", beat, 8);
+    }
+
+    /** The common case: consecutive phases of one bar (the per-thread last id is reused). */
+    @Benchmark
+    public String windowIdSameBar() {
+        return WindowId.of("chorus-aus-01", 800 + (beat++ & 7), 8);
     }
 
     @Benchmark
