@@ -42,6 +42,7 @@ public final class PulseJitterHarness {
         String cluster = "bench";
         Path dir = Files.createTempDirectory("pulse-bench");
         List<Long> lagNanos = Collections.synchronizedList(new ArrayList<>());
+        String leaderMetrics = "";
         try (NatsTestServer nats = NatsTestServer.start();
              Connection sub = Nats.connect(nats.url())) {
             PulseConfig cfg = PulseConfig.parse(new String[]{"--cluster", cluster, "--node-id", "b1",
@@ -71,6 +72,7 @@ public final class PulseJitterHarness {
                 warmupUntil[0] = EpochNanos.of(Instant.now()) + 3_000_000_000L; // JIT warm-up excluded
                 Thread.sleep(3_000L + seconds * 1000L);
                 sub.closeDispatcher(d);
+                leaderMetrics = leaderQuantiles(node.admin().port());
             }
         }
         List<Long> xs;
@@ -84,6 +86,29 @@ public final class PulseJitterHarness {
         }
         System.out.printf("pulse %.1f BPM, %d s, %d frames: arrival - grid phase start (ms) p50 %.3f p95 %.3f p99 %.3f max %.3f%n",
                 bpm, seconds, xs.size(), q(xs, 0.50), q(xs, 0.95), q(xs, 0.99), xs.get(xs.size() - 1) / 1e6);
+        System.out.print(leaderMetrics);
+    }
+
+    /** The leader's own jitter / publish-duration / delivery quantiles (last minute), in ms, from its /metrics. */
+    private static String leaderQuantiles(int adminPort) throws Exception {
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        StringBuilder out = new StringBuilder();
+        for (String name : List.of("backbeat_pulse_jitter_seconds", "backbeat_beat_publish_duration_seconds",
+                "backbeat_beat_delivery_latency_seconds")) {
+            out.append("leader ").append(name).append(" (ms):");
+            for (String line : body.split("\n")) {
+                if (line.startsWith(name + "{") && line.contains("quantile=")) {
+                    String qn = line.substring(line.indexOf("quantile=\"") + 10);
+                    qn = qn.substring(0, qn.indexOf('"'));
+                    double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) * 1e3;
+                    out.append(String.format(" p%d %.3f", Math.round(Double.parseDouble(qn) * 100), v));
+                }
+            }
+            out.append('\n');
+        }
+        return out.toString();
     }
 
     private static double q(List<Long> sorted, double p) {

@@ -54,6 +54,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
 
     private final String clusterId;
     private final String nodeId;
+    private final String beatSubject;
     private final Consensus consensus;
     private final Connection nats;
     private final PulseMetrics metrics;
@@ -89,6 +90,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                      TempoPolicy policy, double bpm, int bar, List<String> phases, Duration grace) {
         this.clusterId = ClusterId.requireValid(clusterId);
         this.nodeId = nodeId;
+        this.beatSubject = ClusterId.beatSubject(clusterId);
         this.consensus = consensus;
         this.nats = nats;
         this.metrics = metrics;
@@ -190,6 +192,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     // ------------------------------------------------------------------ emitter
 
     private void emitLoop() {
+        try {
+            warmUp();
+        } catch (RuntimeException e) {
+            LOG.debug("emitter warm-up failed (continuing cold)", e);
+        }
         GridPosition last = null;
         long lastTerm = -1;
         while (!closed) {
@@ -220,9 +227,15 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     last = previous(grid, last);
                     continue;
                 }
-                if (!sleepUntilEpoch(target.phaseStartNanos(), d)) {
+                if (!parkUntilSpinWindow(target.phaseStartNanos(), d)) {
                     continue; // leadership or grid changed while waiting: re-plan
                 }
+                // build and encode the frame inside the spin window, so the grid instant only costs the hand-off
+                long e0 = System.nanoTime();
+                BeatFrame frame = BeatFrame.at(grid, target, hlc.now().toString(), nodeId, s.term());
+                byte[] payload = BackbeatCodec.encodeFrame(frame);
+                long encodeNanos = System.nanoTime() - e0;
+                spinUntilEpoch(target.phaseStartNanos());
                 // fencing: re-read leadership right before publishing
                 LeadershipState now2 = consensus.leadership();
                 if (!now2.leader() || now2.term() != s.term() || now2.term() < highestTerm) {
@@ -237,11 +250,10 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     last = target;
                     continue;
                 }
-                long t0 = System.nanoTime();
-                BeatFrame frame = BeatFrame.at(grid, target, hlc.now().toString(), nodeId, now2.term());
                 if (nats.getStatus() == Connection.Status.CONNECTED) {
-                    nats.publish(ClusterId.beatSubject(clusterId), BackbeatCodec.encodeFrame(frame));
-                    metrics.published(System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
+                    long t0 = System.nanoTime();
+                    nats.publish(beatSubject, payload);
+                    metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
                 } else {
                     metrics.skipped(1); // never buffered for a late delivery
                 }
@@ -272,29 +284,51 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     }
 
     /**
-     * Waits until the wall clock reaches {@code epochNanos}: parks in slices (re-checking
-     * leadership and the grid), then spins the last millisecond. Returns {@code false} when the
-     * leadership or the descriptor changed meanwhile.
+     * Parks until the wall clock is within {@link #SPIN_NANOS} of {@code epochNanos}, in slices of at
+     * most 20 ms, re-checking leadership and the grid after each (the monotonic deadline is
+     * re-derived from the wall clock every time: absolute, never accumulated). Returns
+     * {@code false} when the leadership or the descriptor changed meanwhile.
      */
-    private boolean sleepUntilEpoch(long epochNanos, TimelineDescriptor planned) {
-        long deadline = System.nanoTime() + (epochNanos - clock.epochNanos());
+    private boolean parkUntilSpinWindow(long epochNanos, TimelineDescriptor planned) {
         while (!closed) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            long left = epochNanos - clock.epochNanos();
+            if (left <= SPIN_NANOS) {
                 return true;
             }
-            if (left > SPIN_NANOS) {
-                LockSupport.parkNanos(Math.min(left - SPIN_NANOS, 20_000_000L));
-                if (!consensus.leadership().leader() || consensus.committedTimeline() != planned) {
-                    return false;
-                }
-                // re-derive the monotonic deadline from the wall clock (absolute, never accumulated)
-                deadline = System.nanoTime() + (epochNanos - clock.epochNanos());
-            } else {
-                Thread.onSpinWait();
+            LockSupport.parkNanos(Math.min(left - SPIN_NANOS, 20_000_000L));
+            if (!consensus.leadership().leader() || consensus.committedTimeline() != planned) {
+                return false;
             }
         }
         return false;
+    }
+
+    /** Spins (no syscalls) until the wall clock reaches {@code epochNanos}, at most {@link #SPIN_NANOS} plus a margin. */
+    private void spinUntilEpoch(long epochNanos) {
+        long deadline = System.nanoTime() + (epochNanos - clock.epochNanos());
+        long bound = System.nanoTime() + 2 * SPIN_NANOS + 1_000_000L;
+        long now;
+        while ((now = System.nanoTime()) < deadline && now < bound && !closed) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Runs the frame encoder until the JIT has compiled it, so the first beats do not pay for
+     * interpretation (at 6 frames a second it would otherwise take minutes to get hot).
+     */
+    private void warmUp() {
+        TimelineDescriptor sample = TimelineDescriptor.initial(clusterId, clock.epochNanos(), initialBpm, initialBar,
+                initialPhases);
+        Timeline grid = Timeline.of(sample);
+        long sink = 0;
+        GridPosition p = grid.positionAt(sample.anchorTimeNanos());
+        for (int i = 0; i < 20_000 && !closed; i++) {
+            BeatFrame f = BeatFrame.at(grid, p, hlc.now().toString(), nodeId, 1);
+            sink += BackbeatCodec.encodeFrame(f).length;
+            p = grid.following(p);
+        }
+        LOG.debug("emitter warm ({} bytes encoded)", sink);
     }
 
     private void waitForChange(long millis) {

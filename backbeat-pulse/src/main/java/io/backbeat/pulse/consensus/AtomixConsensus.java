@@ -34,9 +34,9 @@ public final class AtomixConsensus implements Consensus {
     private final ConsensusSettings settings;
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService submitter;
-    private Atomix atomix;
-    private LeaderElection<String> election;
-    private AtomicValue<byte[]> value;
+    private volatile Atomix atomix;
+    private volatile LeaderElection<String> election;
+    private volatile AtomicValue<byte[]> value;
     private volatile LeadershipState view;
     private volatile TimelineDescriptor cached;
     private volatile byte[] cachedBytes;
@@ -52,31 +52,62 @@ public final class AtomixConsensus implements Consensus {
         });
     }
 
+    /**
+     * Starts joining in the background and returns at once: an Atomix member's start completes only
+     * when its Raft groups have a quorum, i.e. once enough peers run, so a blocking start would
+     * deadlock nodes started one after another. Leadership stays "not leader" and
+     * {@link #submit} fails until the join completes.
+     */
     @Override
     public void start() {
-        List<ConsensusSettings.Peer> members = settings.members();
-        Node[] nodes = members.stream().map(p -> Node.builder().withId(p.id()).withAddress(p.host(), p.port()).build())
-                .toArray(Node[]::new);
-        String[] ids = members.stream().map(ConsensusSettings.Peer::id).toArray(String[]::new);
-        ConsensusSettings.Peer self = settings.self();
-        atomix = Atomix.builder().withClusterId("backbeat-" + settings.clusterId()).withMemberId(self.id())
-                .withAddress(self.host(), self.port())
-                .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(nodes).build())
-                .withManagementGroup(RaftPartitionGroup.builder("system").withNumPartitions(1).withMembers(ids)
-                        .withDataDirectory(settings.dataDir().resolve("system").toFile()).build())
-                .withPartitionGroups(RaftPartitionGroup.builder("raft").withNumPartitions(1)
-                        .withPartitionSize(ids.length).withMembers(ids)
-                        .withDataDirectory(settings.dataDir().resolve("raft").toFile()).build())
-                .build();
-        atomix.start().join();
-        MultiRaftProtocol protocol = MultiRaftProtocol.builder("raft").withMaxTimeout(Duration.ofSeconds(3)).build();
-        election = atomix.<String>leaderElectionBuilder("backbeat-leader").withProtocol(protocol).build();
-        value = atomix.<byte[]>atomicValueBuilder("backbeat-timeline").withProtocol(protocol).build();
-        value.addListener(e -> updateCache(e.newValue()));
-        updateCache(value.get());
-        election.addListener(e -> onLeadership(e.newLeadership()));
-        onLeadership(election.run(settings.nodeId()));
-        LOG.info("Atomix node {} joined {}", settings.nodeId(), members);
+        Thread joiner = new Thread(this::join, "backbeat-atomix-join-" + settings.nodeId());
+        joiner.setDaemon(true);
+        joiner.start();
+    }
+
+    private void join() {
+        try {
+            List<ConsensusSettings.Peer> members = settings.members();
+            Node[] nodes = members.stream().map(p -> Node.builder().withId(p.id()).withAddress(p.host(), p.port())
+                    .build()).toArray(Node[]::new);
+            String[] ids = members.stream().map(ConsensusSettings.Peer::id).toArray(String[]::new);
+            ConsensusSettings.Peer self = settings.self();
+            Atomix a = Atomix.builder().withClusterId("backbeat-" + settings.clusterId()).withMemberId(self.id())
+                    .withAddress(self.host(), self.port())
+                    .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(nodes).build())
+                    .withManagementGroup(RaftPartitionGroup.builder("system").withNumPartitions(1).withMembers(ids)
+                            .withDataDirectory(settings.dataDir().resolve("system").toFile()).build())
+                    .withPartitionGroups(RaftPartitionGroup.builder("raft").withNumPartitions(1)
+                            .withPartitionSize(ids.length).withMembers(ids)
+                            .withDataDirectory(settings.dataDir().resolve("raft").toFile()).build())
+                    .build();
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                atomix = a;
+            }
+            a.start().join();
+            MultiRaftProtocol protocol = MultiRaftProtocol.builder("raft").withMaxTimeout(Duration.ofSeconds(3)).build();
+            LeaderElection<String> e = a.<String>leaderElectionBuilder("backbeat-leader").withProtocol(protocol).build();
+            AtomicValue<byte[]> v = a.<byte[]>atomicValueBuilder("backbeat-timeline").withProtocol(protocol).build();
+            v.addListener(ev -> updateCache(ev.newValue()));
+            updateCache(v.get());
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                election = e;
+                value = v;
+            }
+            e.addListener(ev -> onLeadership(ev.newLeadership()));
+            onLeadership(e.run(settings.nodeId()));
+            LOG.info("Atomix node {} joined {}", settings.nodeId(), members);
+        } catch (RuntimeException e) {
+            if (!closed) {
+                LOG.error("Atomix node {} could not join", settings.nodeId(), e);
+            }
+        }
     }
 
     private void updateCache(byte[] bytes) {
@@ -125,8 +156,10 @@ public final class AtomixConsensus implements Consensus {
 
     @Override
     public CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
+        AtomicValue<byte[]> value = this.value;
         if (closed || value == null) {
-            return CompletableFuture.failedFuture(new IllegalStateException("consensus node is not running"));
+            return CompletableFuture.failedFuture(new IllegalStateException(closed ? "consensus node is closed"
+                    : "consensus node has not joined its group yet"));
         }
         return CompletableFuture.supplyAsync(() -> {
             for (int attempt = 0; attempt < 100; attempt++) {
@@ -149,10 +182,14 @@ public final class AtomixConsensus implements Consensus {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
+        LeaderElection<String> election = this.election;
+        Atomix atomix = this.atomix;
         try {
             if (election != null) {
                 election.withdraw(settings.nodeId());
