@@ -42,7 +42,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The emitter publishes one frame at the start of every phase of the replicated grid,
  * scheduled by absolute deadlines (each wait is computed from the grid and the wall clock, then
- * taken on {@code System.nanoTime}: park until 1 ms before, spin the rest). Right before each
+ * taken on {@code System.nanoTime}: park until 1 ms before, build and encode the frame, spin the rest). Right before each
  * publish it re-reads leadership from consensus: a node that is no longer leader, or whose term
  * is below one it has seen, publishes nothing. A phase that has already ended is never published
  * (skipped and counted). A new leader starts at the first phase that begins after its term is
