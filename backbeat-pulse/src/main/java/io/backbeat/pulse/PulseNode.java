@@ -215,7 +215,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 }
                 Timeline grid = Timeline.of(d);
                 long now = clock.epochNanos();
-                GridPosition target = last == null ? grid.nextPhaseAfter(now) : grid.following(last);
+                // never before the anchor: a fresh cluster's first beat is beat 0 at its anchor, not a negative index
+                GridPosition target = last == null ? grid.nextPhaseAfter(Math.max(now, d.anchorTimeNanos() - 1))
+                        : grid.following(last);
                 if (target.deadlineNanos() <= now) {
                     // phases that ended while we were paused: never published late
                     GridPosition current = grid.positionAt(now);
@@ -252,8 +254,14 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 }
                 if (nats.getStatus() == Connection.Status.CONNECTED) {
                     long t0 = System.nanoTime();
-                    nats.publish(beatSubject, payload);
-                    metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
+                    try {
+                        nats.publish(beatSubject, payload);
+                        metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
+                    } catch (IllegalStateException e) {
+                        // the connection dropped between the check and the publish; with no reconnect
+                        // buffer jnats refuses the frame rather than hold it for a late delivery
+                        metrics.skipped(1);
+                    }
                 } else {
                     metrics.skipped(1); // never buffered for a late delivery
                 }

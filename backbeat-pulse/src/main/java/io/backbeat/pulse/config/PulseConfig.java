@@ -199,7 +199,10 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         try {
             grace = parseDuration(pick(v, env, "grace", null));
         } catch (RuntimeException e) {
-            throw new ConfigException("grace", "'" + v.get("grace") + "' is not a duration such as 250ms or 1s");
+            throw new ConfigException("grace", "'" + pick(v, env, "grace", null) + "' is not a duration such as 250ms or 1s");
+        }
+        if (grace.isNegative() || grace.isZero()) {
+            throw new ConfigException("grace", "must be longer than zero, got " + pick(v, env, "grace", null));
         }
         String token = env.getOrDefault("BACKBEAT_ADMIN_TOKEN", "");
         NatsAuth auth = new NatsAuth(v.getOrDefault("nats-creds", ""), v.getOrDefault("nats-token", ""),

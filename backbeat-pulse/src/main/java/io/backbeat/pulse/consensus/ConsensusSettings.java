@@ -68,7 +68,11 @@ public record ConsensusSettings(String clusterId, String nodeId, String bindHost
             }
             for (String part : s.split(",")) {
                 if (!part.isBlank()) {
-                    out.add(parse(part));
+                    Peer p = parse(part);
+                    if (out.stream().anyMatch(q -> q.id().equals(p.id()))) {
+                        throw new IllegalArgumentException("peer id '" + p.id() + "' appears twice");
+                    }
+                    out.add(p);
                 }
             }
             return out;

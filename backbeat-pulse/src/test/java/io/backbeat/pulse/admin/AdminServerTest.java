@@ -1,0 +1,173 @@
+package io.backbeat.pulse.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The admin HTTP adapter against a scripted {@link PulseAdmin}: status codes, JSON reasons, the
+ * bearer token, and that bad input never reaches the node or answers 500.
+ */
+class AdminServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<Double> requested = new ArrayList<>();
+    private volatile String refusal;
+    private volatile List<String> notReady = List.of();
+    private AdminServer server;
+
+    private final PulseAdmin node = new PulseAdmin() {
+        @Override
+        public TempoStatus tempo() {
+            return new TempoStatus(120, null, null, true, "2026-11-29T12:00:00Z", "");
+        }
+
+        @Override
+        public CompletableFuture<TempoChangeResult> requestTempo(double bpm, String justification) {
+            synchronized (requested) {
+                requested.add(bpm);
+            }
+            return CompletableFuture.completedFuture(refusal != null ? TempoChangeResult.refused(bpm, refusal)
+                    : new TempoChangeResult(true, "", bpm, 64, "2026-11-29T12:00:32Z"));
+        }
+
+        @Override
+        public DriftStatus drift() {
+            return new DriftStatus(0.4, 0.001, "2026-11-29T12:00:00Z", false, true, 42, 0.5);
+        }
+
+        @Override
+        public LeaderStatus leader() {
+            return new LeaderStatus("n1", true, "n1", 7, 3, Map.of("beats_published", 10));
+        }
+
+        @Override
+        public List<BeatStatus> recentStatus() {
+            return List.of(new BeatStatus(5, 3, 1, 0, 0));
+        }
+
+        @Override
+        public List<String> notReadyReasons() {
+            return notReady;
+        }
+    };
+
+    @BeforeEach
+    void start() throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Counter.builder("backbeat.beats").register(registry).increment();
+        server = new AdminServer(0, node, registry, "s3cret");
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(HttpResponse<String> r) throws Exception {
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void getsAnswerSnakeCaseJson() throws Exception {
+        JsonNode leader = json(send("GET", "/leader", null, null));
+        assertThat(leader.get("term").asLong()).isEqualTo(7);
+        assertThat(leader.get("is_leader").asBoolean()).isTrue();
+        assertThat(leader.get("cluster_size").asInt()).isEqualTo(3);
+        JsonNode drift = json(send("GET", "/drift", null, null));
+        for (String field : List.of("timer_drift_percent", "hlc_drift_seconds", "last_sync_time", "degradation_mode",
+                "within_limits")) {
+            assertThat(drift.has(field)).as(field).isTrue();
+        }
+        assertThat(json(send("GET", "/tempo", null, null)).get("current_bpm").asDouble()).isEqualTo(120);
+        assertThat(json(send("GET", "/status", null, null)).get("recent_beats").get(0).get("completed").asLong())
+                .isEqualTo(3);
+        assertThat(send("GET", "/live", null, null).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/ready", null, null).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+        HttpResponse<String> metrics = send("GET", "/metrics", null, null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("backbeat_beats_total");
+    }
+
+    @Test
+    void notReadyAnswers503WithTheReasons() throws Exception {
+        notReady = List.of("NATS DISCONNECTED");
+        HttpResponse<String> ready = send("GET", "/ready", null, null);
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(json(ready).get("reasons").get(0).asText()).isEqualTo("NATS DISCONNECTED");
+        HttpResponse<String> health = send("GET", "/health", null, null);
+        assertThat(health.statusCode()).isEqualTo(503);
+        assertThat(json(health).get("status").asText()).isEqualTo("degraded");
+    }
+
+    @Test
+    void anAcceptedChangeAnswers200AndARefusedOne422WithTheReason() throws Exception {
+        HttpResponse<String> ok = send("POST", "/tempo", "{\"tempo_bpm\": 126, \"justification\": \"load\"}", "s3cret");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(json(ok).get("at_beat_index").asLong()).isEqualTo(64);
+        refusal = "a 20.0% change exceeds the 10% limit";
+        HttpResponse<String> no = send("POST", "/tempo", "{\"tempo_bpm\": 144}", "s3cret");
+        assertThat(no.statusCode()).isEqualTo(422);
+        assertThat(json(no).get("reason").asText()).isEqualTo(refusal);
+    }
+
+    @Test
+    void badRequestsAreRefusedWithAReasonAndNeverReachTheNode() throws Exception {
+        record Case(String method, String path, String body, String token, int status) {
+        }
+        List<Case> cases = List.of(
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126}", null, 401),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126}", "wrong", 401),
+                new Case("POST", "/tempo", "not json", "s3cret", 400),
+                new Case("POST", "/tempo", "", "s3cret", 400),
+                new Case("POST", "/tempo", "[126]", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": NaN}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": \"fast\"}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": -12}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 1e400}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126, \"justification\": 5}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": " + " ".repeat(70_000) + "126}", "s3cret", 413),
+                new Case("DELETE", "/tempo", null, "s3cret", 405),
+                new Case("POST", "/leader", "{}", "s3cret", 405),
+                new Case("PUT", "/metrics", "x", "s3cret", 405),
+                new Case("GET", "/nope", null, null, 404));
+        for (Case c : cases) {
+            HttpResponse<String> r = send(c.method(), c.path(), c.body(), c.token());
+            assertThat(r.statusCode()).as("%s %s %s", c.method(), c.path(), c.body() == null ? "" :
+                    c.body().substring(0, Math.min(40, c.body().length()))).isEqualTo(c.status());
+            JsonNode b = json(r);
+            assertThat(b.get("reason").asText()).as("%s %s", c.method(), c.path()).isNotBlank();
+        }
+        assertThat(requested).as("no bad request reached the node").isEmpty();
+        assertThat(send("POST", "/tempo", "{\"tempo_bpm\": 126}", null).headers().firstValue("WWW-Authenticate"))
+                .hasValue("Bearer");
+        assertThat(send("DELETE", "/tempo", null, null).headers().firstValue("Allow")).hasValue("GET, POST");
+    }
+}
