@@ -9,6 +9,7 @@ import io.backbeat.pulse.consensus.TimelineStateMachine;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -20,11 +21,21 @@ final class InMemoryConsensus implements Consensus {
     private final String nodeId;
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private volatile LeadershipState state;
-    private volatile TimelineDescriptor timeline;
+    private final AtomicReference<TimelineDescriptor> timeline;
 
     InMemoryConsensus(String nodeId) {
+        this(nodeId, new AtomicReference<>());
+    }
+
+    private InMemoryConsensus(String nodeId, AtomicReference<TimelineDescriptor> timeline) {
         this.nodeId = nodeId;
+        this.timeline = timeline;
         this.state = LeadershipState.initial(nodeId, 1);
+    }
+
+    /** Another node of the same group: its own leadership view, the same replicated timeline. */
+    InMemoryConsensus peer(String otherNodeId) {
+        return new InMemoryConsensus(otherNodeId, timeline);
     }
 
     @Override
@@ -50,14 +61,13 @@ final class InMemoryConsensus implements Consensus {
 
     @Override
     public TimelineDescriptor committedTimeline() {
-        return timeline;
+        return timeline.get();
     }
 
     @Override
-    public synchronized CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
+    public CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
         try {
-            timeline = TimelineStateMachine.apply(timeline, command);
-            return CompletableFuture.completedFuture(timeline);
+            return CompletableFuture.completedFuture(timeline.updateAndGet(t -> TimelineStateMachine.apply(t, command)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -1,6 +1,8 @@
 package io.backbeat.pulse;
 
 import io.backbeat.api.BeatFrame;
+import io.backbeat.api.ClaimState;
+import io.backbeat.api.StatusClaim;
 import io.backbeat.api.ClusterId;
 import io.backbeat.api.EpochClock;
 import io.backbeat.api.Timeline;
@@ -71,12 +73,17 @@ class PulseEmitterTest {
 
     /** A pulse node on the pulse's own NATS options (no reconnect buffer), 240 BPM, 3 phases of 83 ms. */
     private PulseNode node(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics) throws Exception {
-        PulseConfig cfg = PulseConfig.parse(new String[]{"--cluster", CLUSTER, "--node-id", "e1", "--bootstrap",
+        return node(server, consensus, metrics, "e1");
+    }
+
+    private PulseNode node(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics, String nodeId)
+            throws Exception {
+        PulseConfig cfg = PulseConfig.parse(new String[]{"--cluster", CLUSTER, "--node-id", nodeId, "--bootstrap",
                 "--nats", server.url(), "--bpm", "240", "--bar", "4", "--min-bpm", "30", "--max-bpm", "300",
                 "--phases", "plan,execute,review"}, java.util.Map.of());
         Connection nc = Nats.connectReconnectOnConnect(PulseMain.natsOptions(cfg));
         toClose.add(nc::close);
-        PulseNode node = new PulseNode(CLUSTER, "e1", consensus, nc, metrics, cfg.tempoPolicy(), cfg.bpm(),
+        PulseNode node = new PulseNode(CLUSTER, nodeId, consensus, nc, metrics, cfg.tempoPolicy(), cfg.bpm(),
                 cfg.bar(), cfg.phases(), cfg.grace());
         toClose.add(node);
         return node;
@@ -172,5 +179,56 @@ class PulseEmitterTest {
         }
         assertThat(node.leader().stats()).containsKey("beats_published");
         assertNoPhaseTwiceAndSameGrid(all, consensus.committedTimeline());
+    }
+
+    @Test
+    void aFollowerAnswersTimelineRequestsAggregatesStatusClaimsAndReportsDrift() throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        toClose.add(server);
+        subscribe(server);
+        InMemoryConsensus leaderView = new InMemoryConsensus("e1");
+        InMemoryConsensus followerView = leaderView.peer("e2");
+        PulseMetrics followerMetrics = new PulseMetrics(new SimpleMeterRegistry());
+        PulseNode leader = node(server, leaderView, new PulseMetrics(new SimpleMeterRegistry()), "e1");
+        PulseNode follower = node(server, followerView, followerMetrics, "e2");
+        leaderView.set(true, 1, "e1");
+        followerView.set(false, 1, "e1");
+        leader.start();
+        follower.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
+
+        // drift: the follower measures the frames it receives against its own copy of the grid
+        await().atMost(Duration.ofSeconds(5)).until(() -> follower.drift().framesObserved() >= 3
+                && !follower.drift().degradationMode());
+        assertThat(follower.drift().lastSyncTime()).isNotNull();
+        assertThat(follower.drift().deliveryLatencyMs()).isBetween(-5.0, 1000.0);
+
+        // status claims: counted per beat; malformed or foreign ones counted and dropped
+        Connection pub = Nats.connect(server.url());
+        toClose.add(pub::close);
+        String hlc = io.backbeat.hlc.HybridLogicalClock.create("agent").now().toString();
+        String status = ClusterId.statusSubject(CLUSTER);
+        for (ClaimState st : List.of(ClaimState.COMPLETED, ClaimState.COMPLETED, ClaimState.FAILED)) {
+            pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a1", 5, "execute", st, hlc, 12, null)));
+        }
+        pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a2", 6, "review", ClaimState.LATE, hlc, 0, "slow")));
+        pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim("other-cluster", "a3", 5, "execute",
+                ClaimState.COMPLETED, hlc, 1, null)));
+        pub.publish(status, "{not a claim".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        pub.flush(Duration.ofSeconds(5));
+        await().atMost(Duration.ofSeconds(10)).until(() -> followerMetrics.malformedClaims() == 2
+                && follower.recentStatus().size() == 2);
+        assertThat(follower.recentStatus()).containsExactly(new io.backbeat.pulse.admin.PulseAdmin.BeatStatus(5, 2, 1, 0, 0),
+                new io.backbeat.pulse.admin.PulseAdmin.BeatStatus(6, 0, 0, 1, 0));
+
+        // the leader goes quiet: the follower calls the pulse degraded once a phase plus the grace has passed
+        leaderView.set(false, 1, "");
+        await().atMost(Duration.ofSeconds(5)).until(() -> follower.drift().degradationMode());
+
+        // with the leader gone, the follower alone answers timeline requests with the replicated descriptor
+        leader.close();
+        io.nats.client.Message reply = pub.request(ClusterId.timelineSubject(CLUSTER), new byte[0], Duration.ofSeconds(5));
+        assertThat(reply).as("a follower answers timeline requests").isNotNull();
+        assertThat(BackbeatCodec.decodeDescriptor(reply.getData())).isEqualTo(followerView.committedTimeline());
     }
 }

@@ -109,6 +109,10 @@ public final class PulseMetrics {
         return (long) beats.count();
     }
 
+    public long malformedClaims() {
+        return (long) malformedClaims.count();
+    }
+
     public long framesSkipped() {
         return (long) skipped.count();
     }
