@@ -3,7 +3,8 @@
 #   ./scripts/cluster.sh               # runs until Ctrl-C, then stops what it started
 #   ./scripts/cluster.sh --background  # returns once ready; PIDs in run/pids
 #   ./scripts/cluster.sh --stop        # stops a background cluster
-# Environment: CLUSTER (default demo), BPM (default 60), NATS_PORT (default 4222).
+# Environment: CLUSTER (default demo), BPM (default 60), NATS_PORT (default 4222),
+#              CONSENSUS (ratis, the default, or atomix: about 12 s to the first leader).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 case "${1:-}" in

@@ -6,6 +6,7 @@ PULSE_JAR="$ROOT/backbeat-pulse/target/backbeat-pulse.jar"
 EXAMPLES_JAR="$ROOT/backbeat-examples/target/backbeat-examples.jar"
 CLUSTER="${CLUSTER:-demo}"
 BPM="${BPM:-60}"
+CONSENSUS="${CONSENSUS:-ratis}"
 NATS_PORT="${NATS_PORT:-4222}"
 NATS_URL="nats://127.0.0.1:$NATS_PORT"
 STARTED_PIDS=()
@@ -54,12 +55,12 @@ start_pulse_nodes() {
     rm -rf "$RUN/p$i"
     java -jar "$PULSE_JAR" --cluster "$CLUSTER" --node-id "p$i" --bpm "$BPM" --bar 4 --phases plan,execute,review \
       --min-bpm 1 --max-bpm 600 --nats "$NATS_URL" --admin-port "808$i" --raft-bind "127.0.0.1:908$i" \
-      --peers "$peers" --data-dir "$RUN/p$i" > "$RUN/p$i.log" 2>&1 &
+      --peers "$peers" --data-dir "$RUN/p$i" --consensus "$CONSENSUS" > "$RUN/p$i.log" 2>&1 &
     STARTED_PIDS+=($!)
     echo $! >> "$RUN/pids"
   done
-  say "starting 3 pulse nodes (cluster '$CLUSTER', $BPM BPM; admin on :8081-8083; logs run/p1..p3.log)"
-  for _ in $(seq 1 300); do
+  say "starting 3 pulse nodes (cluster '$CLUSTER', $BPM BPM, consensus $CONSENSUS; admin on :8081-8083; logs run/p1..p3.log)"
+  for _ in $(seq 1 900); do
     for i in 1 2 3; do
       if curl -sf "http://127.0.0.1:808$i/ready" >/dev/null 2>&1; then
         say "pulse ready: $(curl -s "http://127.0.0.1:808$i/leader")"
@@ -68,7 +69,7 @@ start_pulse_nodes() {
     done
     sleep 0.1
   done
-  say "ERROR: the pulse did not become ready in 30 s; see run/p*.log"; exit 1
+  say "ERROR: the pulse did not become ready in 90 s; see run/p*.log"; exit 1
 }
 
 stop_started() {
