@@ -72,10 +72,6 @@ class PulseEmitterTest {
     }
 
     /** A pulse node on the pulse's own NATS options (no reconnect buffer), 240 BPM, 3 phases of 83 ms. */
-    private PulseNode node(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics) throws Exception {
-        return node(server, consensus, metrics, "e1");
-    }
-
     private PulseNode node(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics, String nodeId)
             throws Exception {
         PulseConfig cfg = PulseConfig.parse(new String[]{"--cluster", CLUSTER, "--node-id", nodeId, "--bootstrap",
@@ -87,6 +83,23 @@ class PulseEmitterTest {
                 cfg.bar(), cfg.phases(), cfg.grace());
         toClose.add(node);
         return node;
+    }
+
+    private record Leader(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics, PulseNode node) {
+    }
+
+    /** A nats-server, this test's subscriber and node e1 leading in term 1, with 6 frames received. */
+    private Leader startLeader() throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        toClose.add(server);
+        subscribe(server);
+        InMemoryConsensus consensus = new InMemoryConsensus("e1");
+        PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
+        PulseNode node = node(server, consensus, metrics, "e1");
+        consensus.set(true, 1, "e1");
+        node.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
+        return new Leader(server, consensus, metrics, node);
     }
 
     private static long phaseStart(InMemoryConsensus consensus, BeatFrame f) {
@@ -109,15 +122,10 @@ class PulseEmitterTest {
 
     @Test
     void aNatsOutageNeverDeliversAStaleFrameAndTheBeatResumesOnTheGrid() throws Exception {
-        NatsTestServer server = NatsTestServer.start();
-        toClose.add(server);
-        subscribe(server);
-        InMemoryConsensus consensus = new InMemoryConsensus("e1");
-        PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
-        PulseNode node = node(server, consensus, metrics);
-        consensus.set(true, 1, "e1");
-        node.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
+        Leader leader = startLeader();
+        NatsTestServer server = leader.server();
+        InMemoryConsensus consensus = leader.consensus();
+        PulseMetrics metrics = leader.metrics();
 
         server.stop();
         long down = System.nanoTime();
@@ -141,15 +149,9 @@ class PulseEmitterTest {
 
     @Test
     void aNodeThatLosesLeadershipOrSeesAHigherTermStopsAtOnce() throws Exception {
-        NatsTestServer server = NatsTestServer.start();
-        toClose.add(server);
-        subscribe(server);
-        InMemoryConsensus consensus = new InMemoryConsensus("e1");
-        PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
-        PulseNode node = node(server, consensus, metrics);
-        consensus.set(true, 1, "e1");
-        node.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
+        Leader leader = startLeader();
+        InMemoryConsensus consensus = leader.consensus();
+        PulseNode node = leader.node();
 
         // leadership lost: nothing for a phase that starts after the loss
         long lost = CLOCK.epochNanos();
@@ -183,19 +185,15 @@ class PulseEmitterTest {
 
     @Test
     void aFollowerAnswersTimelineRequestsAggregatesStatusClaimsAndReportsDrift() throws Exception {
-        NatsTestServer server = NatsTestServer.start();
-        toClose.add(server);
-        subscribe(server);
-        InMemoryConsensus leaderView = new InMemoryConsensus("e1");
+        Leader started = startLeader();
+        NatsTestServer server = started.server();
+        InMemoryConsensus leaderView = started.consensus();
+        PulseNode leader = started.node();
         InMemoryConsensus followerView = leaderView.peer("e2");
         PulseMetrics followerMetrics = new PulseMetrics(new SimpleMeterRegistry());
-        PulseNode leader = node(server, leaderView, new PulseMetrics(new SimpleMeterRegistry()), "e1");
         PulseNode follower = node(server, followerView, followerMetrics, "e2");
-        leaderView.set(true, 1, "e1");
         followerView.set(false, 1, "e1");
-        leader.start();
         follower.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
 
         // drift: the follower measures the frames it receives against its own copy of the grid
         await().atMost(Duration.ofSeconds(5)).until(() -> follower.drift().framesObserved() >= 3
