@@ -91,8 +91,10 @@ public final class RatisConsensus implements Consensus {
         server.start();
         RaftProperties clientProps = new RaftProperties();
         client = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50,
-                        TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                // short sleeps: right after an election the new leader refuses writes until its first
+                // entry commits (tens of ms); a 100 ms sleep there delayed its take-over by 0.3-0.5 s
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(250,
+                        TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
                 .build();
         monitor = new Thread(this::watch, "backbeat-ratis-" + settings.nodeId());
         monitor.setDaemon(true);
@@ -201,9 +203,13 @@ public final class RatisConsensus implements Consensus {
         if (closed) {
             return;
         }
-        closed = true;
+        boolean wasLeader = lastView.leader();
+        closed = true; // from here leadership() says "not leader": the emitter is fenced at once
         synchronized (this) {
             notifyAll();
+        }
+        if (wasLeader) {
+            handOver();
         }
         try {
             if (client != null) {
@@ -226,6 +232,38 @@ public final class RatisConsensus implements Consensus {
                 l.accept(lastView);
             } catch (RuntimeException e) {
                 LOG.warn("leadership listener failed", e);
+            }
+        }
+    }
+
+    /**
+     * A leader that leaves on purpose hands its leadership to another member first (Raft leadership
+     * transfer: the target starts an election at once), so a planned stop or rolling restart costs
+     * one round of votes instead of an election timeout. Bounded to about 3 s; on failure the
+     * members elect a leader the usual way.
+     */
+    private void handOver() {
+        RaftClient c = client;
+        if (c == null || settings.members().size() < 2) {
+            return;
+        }
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        for (ConsensusSettings.Peer p : settings.members()) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (p.id().equals(settings.nodeId()) || left < 100) {
+                continue;
+            }
+            try {
+                long t0 = System.nanoTime();
+                RaftClientReply r = c.admin().transferLeadership(RaftPeerId.valueOf(p.id()), Math.min(left, 2000));
+                if (r.isSuccess()) {
+                    LOG.info("{} handed leadership to {} in {} ms", settings.nodeId(), p.id(),
+                            (System.nanoTime() - t0) / 1_000_000L);
+                    return;
+                }
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), p.id(), r.getException());
+            } catch (IOException | RuntimeException e) {
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), p.id(), e.toString());
             }
         }
     }
