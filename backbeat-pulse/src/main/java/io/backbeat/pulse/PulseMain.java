@@ -14,6 +14,8 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -80,10 +82,16 @@ public final class PulseMain {
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
         node.start();
-        AdminServer admin = new AdminServer(cfg.adminPort(), node, registry, cfg.adminToken());
-        out.printf("backbeat-pulse %s: cluster %s, consensus %s on %s:%d, peers %s, admin http://127.0.0.1:%d%n",
+        InetSocketAddress adminAddress = new InetSocketAddress(InetAddress.getByName(cfg.adminBind()), cfg.adminPort());
+        AdminServer admin = new AdminServer(adminAddress, node, registry, cfg.adminToken());
+        String adminHost = adminAddress.getAddress().isAnyLocalAddress() ? "127.0.0.1" : cfg.adminBind();
+        out.printf("backbeat-pulse %s: cluster %s, consensus %s on %s:%d, peers %s, admin http://%s:%d%n",
                 cfg.nodeId(), cfg.clusterId(), cfg.consensus(), cfg.raftHost(), cfg.raftPort(),
-                cfg.peers().isEmpty() ? "(single node)" : cfg.peers(), admin.port());
+                cfg.peers().isEmpty() ? "(single node)" : cfg.peers(), adminHost, admin.port());
+        if (cfg.adminToken().isEmpty() && !adminAddress.getAddress().isLoopbackAddress()) {
+            org.slf4j.LoggerFactory.getLogger(PulseMain.class).warn("POST /tempo is open to anyone who can reach {}:{}; set BACKBEAT_ADMIN_TOKEN or --admin-bind 127.0.0.1",
+                    cfg.adminBind(), admin.port());
+        }
         out.flush();
         return new Running(node, admin, nc);
     }

@@ -42,8 +42,9 @@ public final class AdminServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final byte[] token;
 
-    /** Binds {@code port} (0 = any free port) and starts serving. */
-    public AdminServer(int port, PulseAdmin node, PrometheusMeterRegistry registry, String token) throws IOException {
+    /** Binds {@code address} (port 0 = any free port) and starts serving. */
+    public AdminServer(InetSocketAddress address, PulseAdmin node, PrometheusMeterRegistry registry, String token)
+            throws IOException {
         this.node = node;
         this.registry = registry;
         this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
@@ -53,7 +54,7 @@ public final class AdminServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.server = HttpServer.create(new InetSocketAddress(port), 64);
+        this.server = HttpServer.create(address, 64);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();

@@ -20,7 +20,7 @@ import java.util.UUID;
  * default. Every bad value raises {@link ConfigException} naming the flag.
  */
 public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, List<String> phases, double minBpm,
-                          double maxBpm, List<String> natsServers, int adminPort, String raftHost, int raftPort,
+                          double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost, int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth) {
 
@@ -42,6 +42,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("max-bpm", new String[]{"24", "highest tempo a change may set"});
         FLAGS.put("nats", new String[]{"nats://localhost:4222", "NATS server URL(s), comma-separated"});
         FLAGS.put("admin-port", new String[]{"8080", "admin HTTP port (0 = any free port)"});
+        FLAGS.put("admin-bind", new String[]{"0.0.0.0", "address the admin HTTP server listens on (127.0.0.1 = this host only)"});
         FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
         FLAGS.put("bootstrap", new String[]{"false", "start a new cluster (single node when --peers is empty)"});
         FLAGS.put("peers", new String[]{"", "all voting members as id@host:port,... (including this node)"});
@@ -152,6 +153,12 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             throw new ConfigException("nats", "at least one server URL is required");
         }
         int adminPort = (int) whole(v, "admin-port", 0, 65535);
+        String adminBind = pick(v, env, "admin-bind", null);
+        try {
+            java.net.InetAddress.getByName(adminBind);
+        } catch (java.net.UnknownHostException | SecurityException e) {
+            throw new ConfigException("admin-bind", "'" + adminBind + "' is not an address of this host");
+        }
         String bind = pick(v, env, "raft-bind", null);
         int colon = bind.lastIndexOf(':');
         if (colon <= 0) {
@@ -210,7 +217,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 v.getOrDefault("nats-truststore", ""), v.getOrDefault("nats-truststore-password", ""),
                 v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
-                adminPort, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth);
+                adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth);
     }
 
     /** The tempo rules. */

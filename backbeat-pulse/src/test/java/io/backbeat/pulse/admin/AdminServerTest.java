@@ -72,7 +72,7 @@ class AdminServerTest {
     void start() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Counter.builder("backbeat.beats").register(registry).increment();
-        server = new AdminServer(0, node, registry, "s3cret");
+        server = new AdminServer(new java.net.InetSocketAddress("127.0.0.1", 0), node, registry, "s3cret");
     }
 
     @AfterEach

@@ -52,6 +52,7 @@ class PulseConfigTest {
         assertThat(d.maxBpm()).isEqualTo(24.0);
         assertThat(d.natsServers()).containsExactly("nats://localhost:4222");
         assertThat(d.adminPort()).isEqualTo(8080);
+        assertThat(d.adminBind()).isEqualTo("0.0.0.0");
         assertThat(d.consensus()).isEqualTo("ratis");
         assertThat(d.grace()).isEqualTo(Duration.ofMillis(250));
         assertThat(d.raftPort()).as("a single node gets a concrete consensus port").isPositive();
@@ -102,7 +103,7 @@ class PulseConfigTest {
     void helpListsEveryFlagAndTheEnvironment() {
         String help = PulseConfig.help();
         for (String flag : List.of("cluster", "node-id", "bpm", "bar", "phases", "min-bpm", "max-bpm", "nats",
-                "admin-port", "raft-bind", "bootstrap", "peers", "data-dir", "consensus")) {
+                "admin-port", "admin-bind", "raft-bind", "bootstrap", "peers", "data-dir", "consensus")) {
             assertThat(help).contains("--" + flag + " ");
         }
         PulseConfig.FLAGS.keySet().forEach(flag -> assertThat(help).contains("--" + flag));
@@ -128,6 +129,7 @@ class PulseConfigTest {
             "--nats         | http://localhost:80 | nats",
             "--admin-port   | 70000               | admin-port",
             "--admin-port   | eighty              | admin-port",
+            "--admin-bind   | 'bad host'          | admin-bind",
             "--raft-bind    | 127.0.0.1           | raft-bind",
             "--raft-bind    | 127.0.0.1:x         | raft-bind",
             "--raft-bind    | 127.0.0.1:99999     | raft-bind",
