@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# JMH benchmarks of the pure core (HLC, window id, timeline, codec). The whole set takes ~2 minutes.
-#   ./scripts/bench.sh                 # everything
-#   ./scripts/bench.sh 'frame.*'       # a regex of benchmark names
-# Results: backbeat-bench/target/jmh-result.json
+# Benchmarks (never run by the tests).
+#   ./scripts/bench.sh                 # JMH, pure core (HLC, window id, timeline, codec): ~2 minutes
+#   ./scripts/bench.sh 'frame.*'       # JMH, a regex of benchmark names
+#   ./scripts/bench.sh pulse [seconds] # end to end at 120 BPM on a real nats-server (default 60 s each):
+#                                      # the bare jnats floor, then a single-node pulse and a subscriber
+# Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -ntp -pl backbeat-bench -am package -DskipTests
+if [ "${1:-}" = "pulse" ]; then
+  NATS_SERVER_BIN="$(scripts/ensure-nats.sh)"
+  export NATS_SERVER_BIN
+  secs="${2:-60}"
+  opens="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.NatsFloorHarness "$secs" 2>&1 | grep -v '^SLF4J'
+  # shellcheck disable=SC2086
+  java $opens -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.PulseJitterHarness "$secs" 120 2>&1 \
+    | grep -E '^(pulse|leader) '
+  exit 0
+fi
 exec java -jar backbeat-bench/target/benchmarks.jar "${1:-CoreBenchmarks}" -f 1 -wi 3 -w 1s -i 5 -r 1s \
   -rf json -rff backbeat-bench/target/jmh-result.json
