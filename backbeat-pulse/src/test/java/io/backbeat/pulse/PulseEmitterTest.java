@@ -139,9 +139,10 @@ class PulseEmitterTest {
 
         List<Arrival> got = arrivals();
         for (Arrival a : got) {
-            // a frame arrives inside its phase or at worst moments after it (loaded CI), never seconds later
+            // a frame arrives inside its phase or at worst moments after it (loaded CI), never a whole
+            // outage (1.5 s) later as jnats' reconnect buffer would deliver it
             assertThat(a.epochNanos()).as("stale frame delivered: %s", a.frame())
-                    .isLessThan(a.frame().deadlineEpochNanos() + 50_000_000L);
+                    .isLessThan(a.frame().deadlineEpochNanos() + 100_000_000L);
         }
         assertThat(metrics.framesSkipped()).as("the phases of the outage are counted as skipped").isGreaterThan(0);
         assertNoPhaseTwiceAndSameGrid(got, consensus.committedTimeline());
