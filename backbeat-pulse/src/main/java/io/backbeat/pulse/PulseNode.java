@@ -518,6 +518,15 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         if (closed) {
             return;
         }
+        if (consensus.leadership().leader()) {
+            // a planned stop: hand leadership over while still publishing; the emitter's fence stops this
+            // node's frames the moment it is no longer leader, and the next leader continues the grid
+            try {
+                consensus.yieldLeadership();
+            } catch (RuntimeException e) {
+                LOG.warn("could not hand leadership over before stopping: {}", e.toString());
+            }
+        }
         closed = true;
         synchronized (wake) {
             wake.notifyAll();

@@ -42,6 +42,15 @@ public interface Consensus extends AutoCloseable {
      */
     CompletableFuture<TimelineDescriptor> submit(TimelineCommand command);
 
+    /**
+     * When this node leads, hands leadership to another member and returns once it has (or after a
+     * bounded wait, leaving the members to elect a leader the usual way). The node stays a member.
+     * Lets a planned stop keep the beat going until the next leader has it. The default does nothing
+     * (the backend yields in {@link #close()}).
+     */
+    default void yieldLeadership() {
+    }
+
     /** Leaves the group (yielding leadership when held) and releases every resource. */
     @Override
     void close();

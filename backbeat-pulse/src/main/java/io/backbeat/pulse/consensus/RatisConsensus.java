@@ -203,7 +203,7 @@ public final class RatisConsensus implements Consensus {
         if (closed) {
             return;
         }
-        boolean wasLeader = lastView.leader();
+        boolean wasLeader = leadership().leader();
         closed = true; // from here leadership() says "not leader": the emitter is fenced at once
         synchronized (this) {
             notifyAll();
@@ -242,6 +242,13 @@ public final class RatisConsensus implements Consensus {
      * one round of votes instead of an election timeout. Bounded to about 3 s; on failure the
      * members elect a leader the usual way.
      */
+    @Override
+    public void yieldLeadership() {
+        if (!closed && leadership().leader()) {
+            handOver();
+        }
+    }
+
     private void handOver() {
         RaftClient c = client;
         if (c == null || settings.members().size() < 2) {
