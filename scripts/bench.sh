@@ -4,10 +4,21 @@
 #   ./scripts/bench.sh 'frame.*'       # JMH, a regex of benchmark names
 #   ./scripts/bench.sh pulse [seconds] # end to end at 120 BPM on a real nats-server (default 60 s each):
 #                                      # the bare jnats floor, then a single-node pulse and a subscriber
+#   ./scripts/bench.sh soak [minutes] [ratis|atomix] [kill|term] [everySeconds]
+#                                      # 3 pulse processes; the leader SIGKILLed (or SIGTERMed) again and
+#                                      # again and restarted; reports gaps, duplicates, what a client saw
 # Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -ntp -pl backbeat-bench -am package -DskipTests
+if [ "${1:-}" = "soak" ]; then
+  NATS_SERVER_BIN="$(scripts/ensure-nats.sh)"
+  export NATS_SERVER_BIN
+  shift
+  java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.PulseSoakHarness "$@" 2>&1 \
+    | grep -E '^(soak|  |frames|failovers|client|logs)'
+  exit 0
+fi
 if [ "${1:-}" = "pulse" ]; then
   NATS_SERVER_BIN="$(scripts/ensure-nats.sh)"
   export NATS_SERVER_BIN

@@ -297,11 +297,21 @@ public final class BeatClient implements AutoCloseable {
             if (grid != null) {
                 dispatch(grid.position(f.beatIndex(), phaseIndex), false, f.hlc());
             } else {
-                long start = frameDeadline - 1; // unknown grid: the frame is the only truth we have
+                // unknown grid: the frame is the only truth we have; its tempo and phase count give the length
+                long start = frameDeadline - phaseNanosOf(f);
                 dispatch(new GridPosition(f.beatIndex(), phaseIndex, f.phase(), start, frameDeadline, f.downbeat(),
                         f.tempoBpm()), false, f.hlc());
             }
         }
+    }
+
+    /** A phase's length from a frame alone (to within a nanosecond of the grid's); 1 ns when it cannot tell. */
+    private static long phaseNanosOf(BeatFrame f) {
+        double bpm = f.tempoBpm();
+        if (!(bpm >= io.backbeat.api.Tempo.MIN_BPM && bpm <= io.backbeat.api.Tempo.MAX_BPM)) {
+            return 1;
+        }
+        return Math.max(1, io.backbeat.api.Tempo.beatNanos(bpm) / Math.max(1, f.phases().size()));
     }
 
     /** Hands (beat, phase) to every listener unless it is not newer than the last one. Holds lock. */

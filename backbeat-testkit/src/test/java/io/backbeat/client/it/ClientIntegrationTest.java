@@ -64,6 +64,29 @@ class ClientIntegrationTest {
     }
 
     @Test
+    void aFrameBeforeAnyGridGivesItsPhaseAnEstimatedStart() throws Exception {
+        // no pulse answers timeline requests: the client knows only what the frame says
+        BeatClient client = client("it-nogrid", Duration.ofSeconds(5), DispatchMode.FRAME);
+        RecordingListener rec = new RecordingListener();
+        client.addListener(rec);
+        Timeline grid = Timeline.of(TimelineDescriptor.initial("it-nogrid", 0, 60, 4, List.of("plan", "execute", "review")));
+        try (io.nats.client.Connection nc = io.nats.client.Nats.connect(nats.url())) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                GridPosition pos = grid.positionAt(io.backbeat.api.EpochNanos.of(Instant.now()));
+                nc.publish(io.backbeat.api.ClusterId.beatSubject("it-nogrid"), BackbeatCodec.encodeFrame(
+                        BeatFrame.at(grid, pos, "0199a1b2c3d4:0000:abcd", "p1", 1)));
+                Thread.sleep(50);
+                return !rec.phases().isEmpty();
+            });
+        }
+        RecordingListener.Seen s = rec.phases().get(0);
+        long exact = grid.phaseStartNanos(s.beatIndex(), s.phaseIndex());
+        // the frame's deadline is in milliseconds: the estimate is within 1 ms of the grid's phase start
+        assertThat(s.phaseStartEpochNanos()).isBetween(exact - 1_000_000L, exact + 1_000_000L);
+        assertThat(s.deadlineEpochNanos() - s.phaseStartEpochNanos()).isBetween(332_000_000L, 334_000_000L);
+    }
+
+    @Test
     void phasesArriveInOrderWithTheGridsDeadlines() {
         pulse = TestPulse.start(nats.url(), "it-order", 240);
         BeatClient client = client("it-order", Duration.ofMillis(250), DispatchMode.FRAME);
