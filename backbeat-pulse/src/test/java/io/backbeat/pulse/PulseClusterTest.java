@@ -39,7 +39,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Three real pulse nodes (Ratis, and Atomix for failover) on a real nats-server. */
+/** Three real pulse nodes (Ratis, and Atomix for the stop and restart tests) on a real nats-server; the crash case is {@link PulseProcessKillTest}. */
 class PulseClusterTest {
     @TempDir
     Path dir;
@@ -118,7 +118,7 @@ class PulseClusterTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ratis", "atomix"})
-    void leaderKilledNewLeaderContinuesTheSameGridWithAHigherTerm(String consensus) throws Exception {
+    void leaderStoppedNewLeaderContinuesTheSameGridWithAHigherTerm(String consensus) throws Exception {
         long t0 = System.nanoTime();
         startCluster("pulse-failover", 120, 3, Map.of(), consensus);
         PulseMain.Running first = leader();
