@@ -37,7 +37,7 @@ public final class Rfc3339 {
 
     private static int writeDateTime(char[] c, long epochSecond) {
         long days = Math.floorDiv(epochSecond, 86_400);
-        int secOfDay = (int) Math.floorMod(epochSecond, 86_400);
+        int secOfDay = Math.floorMod(epochSecond, 86_400);
         // civil from days (H. Hinnant's algorithm)
         long z = days + 719_468;
         long era = Math.floorDiv(z, 146_097);

@@ -1,6 +1,7 @@
 package io.backbeat.pulse.consensus;
 
 import io.atomix.cluster.Node;
+import io.atomix.utils.net.Address;
 import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
 import io.atomix.core.Atomix;
 import io.atomix.core.election.LeaderElection;
@@ -68,12 +69,12 @@ public final class AtomixConsensus implements Consensus {
     private void join() {
         try {
             List<ConsensusSettings.Peer> members = settings.members();
-            Node[] nodes = members.stream().map(p -> Node.builder().withId(p.id()).withAddress(p.host(), p.port())
-                    .build()).toArray(Node[]::new);
+            Node[] nodes = members.stream().map(p -> Node.builder().withId(p.id())
+                    .withAddress(Address.from(p.host(), p.port())).build()).toArray(Node[]::new);
             String[] ids = members.stream().map(ConsensusSettings.Peer::id).toArray(String[]::new);
             ConsensusSettings.Peer self = settings.self();
             Atomix a = Atomix.builder().withClusterId("backbeat-" + settings.clusterId()).withMemberId(self.id())
-                    .withAddress(self.host(), self.port())
+                    .withAddress(Address.from(self.host(), self.port()))
                     .withMembershipProvider(BootstrapDiscoveryProvider.builder().withNodes(nodes).build())
                     .withManagementGroup(RaftPartitionGroup.builder("system").withNumPartitions(1).withMembers(ids)
                             .withDataDirectory(settings.dataDir().resolve("system").toFile()).build())
