@@ -89,8 +89,8 @@ public final class PulseMain {
                 cfg.nodeId(), cfg.clusterId(), cfg.consensus(), cfg.raftHost(), cfg.raftPort(),
                 cfg.peers().isEmpty() ? "(single node)" : cfg.peers(), adminHost, admin.port());
         if (cfg.adminToken().isEmpty() && !adminAddress.getAddress().isLoopbackAddress()) {
-            org.slf4j.LoggerFactory.getLogger(PulseMain.class).warn("POST /tempo is open to anyone who can reach {}:{}; set BACKBEAT_ADMIN_TOKEN or --admin-bind 127.0.0.1",
-                    cfg.adminBind(), admin.port());
+            org.slf4j.LoggerFactory.getLogger(PulseMain.class).warn("POST /tempo is open to anyone who can reach "
+                    + "{}:{}; set BACKBEAT_ADMIN_TOKEN or --admin-bind 127.0.0.1", cfg.adminBind(), admin.port());
         }
         out.flush();
         return new Running(node, admin, nc);

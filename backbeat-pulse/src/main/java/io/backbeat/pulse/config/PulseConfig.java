@@ -20,7 +20,8 @@ import java.util.UUID;
  * default. Every bad value raises {@link ConfigException} naming the flag.
  */
 public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, List<String> phases, double minBpm,
-                          double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost, int raftPort,
+                          double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost,
+                          int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth) {
 
