@@ -43,7 +43,7 @@ abstract class ConsensusContractTest {
         nodes.parallelStream().forEach(Consensus::close);
     }
 
-    private List<Consensus> cluster(int n) throws Exception {
+    List<Consensus> cluster(int n) throws Exception {
         List<ConsensusSettings.Peer> peers = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             peers.add(new ConsensusSettings.Peer("n" + i, "127.0.0.1", NatsTestServer.freePort()));
@@ -62,7 +62,7 @@ abstract class ConsensusContractTest {
         return nodes;
     }
 
-    private Consensus awaitLeader(List<Consensus> among, Duration within) {
+    Consensus awaitLeader(List<Consensus> among, Duration within) {
         await().atMost(within).pollInterval(Duration.ofMillis(20))
                 .until(() -> among.stream().filter(c -> c.leadership().leader()).count() == 1);
         return among.stream().filter(c -> c.leadership().leader()).findFirst().orElseThrow();
