@@ -297,21 +297,27 @@ public final class BeatClient implements AutoCloseable {
             if (grid != null) {
                 dispatch(grid.position(f.beatIndex(), phaseIndex), false, f.hlc());
             } else {
-                // unknown grid: the frame is the only truth we have; its tempo and phase count give the length
-                long start = frameDeadline - phaseNanosOf(f);
+                // unknown grid: the frame is the only truth we have; its tempo and phases give the length
+                long start = frameDeadline - phaseNanosOf(f, phaseIndex);
                 dispatch(new GridPosition(f.beatIndex(), phaseIndex, f.phase(), start, frameDeadline, f.downbeat(),
                         f.tempoBpm()), false, f.hlc());
             }
         }
     }
 
-    /** A phase's length from a frame alone (to within a nanosecond of the grid's); 1 ns when it cannot tell. */
-    private static long phaseNanosOf(BeatFrame f) {
-        double bpm = f.tempoBpm();
-        if (!(bpm >= io.backbeat.api.Tempo.MIN_BPM && bpm <= io.backbeat.api.Tempo.MAX_BPM)) {
+    /**
+     * The length of phase {@code phaseIndex} on a grid of the frame's own tempo and phases (the same
+     * {@link Timeline} maths as everywhere; phase lengths do not depend on the anchor); 1 ns when the
+     * frame does not say enough.
+     */
+    private static long phaseNanosOf(BeatFrame f, int phaseIndex) {
+        try {
+            Timeline g = Timeline.of(TimelineDescriptor.initial(f.clusterId(), 0, f.tempoBpm(),
+                    Math.max(1, f.beatsPerBar()), f.phases()));
+            return g.deadlineNanos(0, phaseIndex) - g.phaseStartNanos(0, phaseIndex);
+        } catch (RuntimeException e) {
             return 1;
         }
-        return Math.max(1, io.backbeat.api.Tempo.beatNanos(bpm) / Math.max(1, f.phases().size()));
     }
 
     /** Hands (beat, phase) to every listener unless it is not newer than the last one. Holds lock. */
