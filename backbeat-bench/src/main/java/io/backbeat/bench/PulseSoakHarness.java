@@ -36,8 +36,6 @@ import java.util.concurrent.TimeUnit;
  * Run with the class path of {@code backbeat-bench/target/benchmarks.jar}. A command-line tool only.
  */
 public final class PulseSoakHarness {
-    private static final List<String> ADD_OPENS = List.of("java.util.concurrent.atomic", "java.util", "java.lang",
-            "java.nio", "sun.nio.ch");
 
     private PulseSoakHarness() {
     }
@@ -70,7 +68,7 @@ public final class PulseSoakHarness {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (String id : List.of("s1", "s2", "s3")) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m"));
-                ADD_OPENS.forEach(pkg -> cmd.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED"));
+                PulseMain.ADD_OPENS.forEach(pkg -> cmd.add("--add-opens=" + pkg + "=ALL-UNNAMED"));
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PulseMain.class.getName(),
                         "--cluster", cluster, "--node-id", id, "--bpm", String.valueOf(bpm), "--bar", "4",
                         "--min-bpm", "1", "--max-bpm", "600", "--phases", "plan,execute,review", "--nats", nats.url(),

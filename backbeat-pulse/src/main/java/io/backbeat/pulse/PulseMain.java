@@ -17,11 +17,19 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code java -jar backbeat-pulse.jar [flags]}: one pulse node. Exit status 2 for a bad flag. */
 public final class PulseMain {
+    /**
+     * The JDK packages Atomix needs opened to the class path. The jar's manifest carries them as
+     * {@code Add-Opens}, so {@code java -jar} needs nothing; a {@code -cp} launch passes each as
+     * {@code --add-opens=<package>=ALL-UNNAMED}.
+     */
+    public static final List<String> ADD_OPENS = List.of("java.base/java.util.concurrent.atomic", "java.base/java.util",
+            "java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch");
     private PulseMain() {
     }
 

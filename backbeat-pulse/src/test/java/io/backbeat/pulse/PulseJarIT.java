@@ -40,6 +40,10 @@ class PulseJarIT {
     void theJarRunsASingleNodePulse(String consensus) throws Exception {
         Path jar = Path.of(System.getProperty("backbeat.pulse.jar", "target/backbeat-pulse.jar"));
         assertThat(jar).exists();
+        try (java.util.jar.JarFile jf = new java.util.jar.JarFile(jar.toFile())) {
+            assertThat(jf.getManifest().getMainAttributes().getValue("Add-Opens"))
+                    .as("the manifest opens what PulseMain.ADD_OPENS lists").isEqualTo(String.join(" ", PulseMain.ADD_OPENS));
+        }
         String cluster = "jar-" + consensus;
         int admin = NatsTestServer.freePort();
         try (NatsTestServer nats = NatsTestServer.start(); Connection nc = Nats.connect(nats.url())) {

@@ -39,9 +39,6 @@ class PulseProcessKillTest {
         }
     }
 
-    /** What the jar's manifest (Add-Opens) grants; a {@code -cp} launch must pass it on the command line. */
-    private static final List<String> ADD_OPENS = List.of("java.util.concurrent.atomic", "java.util", "java.lang",
-            "java.nio", "sun.nio.ch");
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ratis", "atomix"})
@@ -65,7 +62,7 @@ class PulseProcessKillTest {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (String id : List.of("k1", "k2", "k3")) {
                 List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m"));
-                ADD_OPENS.forEach(pkg -> cmd.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED"));
+                PulseMain.ADD_OPENS.forEach(pkg -> cmd.add("--add-opens=" + pkg + "=ALL-UNNAMED"));
                 cmd.addAll(List.of("-cp", cp, PulseMain.class.getName(),
                         "--cluster", cluster, "--node-id", id, "--bpm", "240", "--bar", "4", "--min-bpm", "30",
                         "--max-bpm", "300", "--phases", "plan,execute,review", "--nats", nats.url(),

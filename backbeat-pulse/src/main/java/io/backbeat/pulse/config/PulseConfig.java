@@ -158,7 +158,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         try {
             java.net.InetAddress.getByName(adminBind);
         } catch (java.net.UnknownHostException | SecurityException e) {
-            throw new ConfigException("admin-bind", "'" + adminBind + "' is not an address of this host");
+            throw new ConfigException("admin-bind", "'" + adminBind + "' does not resolve to an address");
         }
         String bind = pick(v, env, "raft-bind", null);
         int colon = bind.lastIndexOf(':');

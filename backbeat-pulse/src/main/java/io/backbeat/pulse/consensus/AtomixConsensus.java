@@ -1,7 +1,6 @@
 package io.backbeat.pulse.consensus;
 
 import io.atomix.cluster.Node;
-import io.atomix.utils.net.Address;
 import io.atomix.cluster.discovery.BootstrapDiscoveryProvider;
 import io.atomix.core.Atomix;
 import io.atomix.core.election.LeaderElection;
@@ -9,6 +8,7 @@ import io.atomix.core.election.Leadership;
 import io.atomix.core.value.AtomicValue;
 import io.atomix.protocols.raft.MultiRaftProtocol;
 import io.atomix.protocols.raft.partition.RaftPartitionGroup;
+import io.atomix.utils.net.Address;
 import io.backbeat.api.TimelineDescriptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
