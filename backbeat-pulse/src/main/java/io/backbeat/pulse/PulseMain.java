@@ -1,12 +1,15 @@
 package io.backbeat.pulse;
 
+import io.backbeat.api.EpochClock;
 import io.backbeat.pulse.admin.AdminServer;
+import io.backbeat.pulse.clock.ClockSync;
 import io.backbeat.pulse.config.ConfigException;
 import io.backbeat.pulse.config.PulseConfig;
 import io.backbeat.pulse.consensus.AtomixConsensus;
 import io.backbeat.pulse.consensus.Consensus;
 import io.backbeat.pulse.consensus.RatisConsensus;
 import io.backbeat.pulse.metrics.PulseMetrics;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
@@ -21,7 +24,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code java -jar backbeat-pulse.jar [flags]}: one pulse node. Exit status 2 for a bad flag. */
+/**
+ * {@code java -jar backbeat-pulse.jar [flags]}: one pulse node. Exit status 2 for a bad flag, 1 when
+ * the node cannot start (the cause is printed); a SIGTERM stops the node within
+ * {@link #STOP_BOUND} (hand-over included), or the process halts.
+ */
 public final class PulseMain {
     /**
      * The JDK packages Atomix needs opened to the class path. The jar's manifest carries them as
@@ -30,6 +37,9 @@ public final class PulseMain {
      */
     public static final List<String> ADD_OPENS = List.of("java.base/java.util.concurrent.atomic", "java.base/java.util",
             "java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch");
+    /** The longest a stop may take; past it the process halts (SIGTERM must not hang on dead peers). */
+    public static final Duration STOP_BOUND = Duration.ofMillis(2900);
+
     private PulseMain() {
     }
 
@@ -56,21 +66,46 @@ public final class PulseMain {
             System.exit(2);
             return;
         }
-        Running running = start(cfg, System.out);
+        Running running;
+        try {
+            running = start(cfg, System.out);
+        } catch (Throwable e) {
+            // without this, Ratis/gRPC/NATS threads keep a JVM with no working node alive
+            org.slf4j.LoggerFactory.getLogger(PulseMain.class).error("backbeat-pulse {} could not start", cfg.nodeId(), e);
+            System.err.println("backbeat-pulse: could not start: " + PulseNode.rootCause(e));
+            System.err.flush();
+            Runtime.getRuntime().halt(1);
+            return;
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Thread watchdog = new Thread(() -> {
+                try {
+                    Thread.sleep(STOP_BOUND.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                System.err.println("backbeat-pulse: stop took longer than " + STOP_BOUND.toMillis() + " ms; halting");
+                System.err.flush();
+                Runtime.getRuntime().halt(143);
+            }, "backbeat-stop-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
             running.close();
+            watchdog.interrupt();
             stop.countDown();
         }, "backbeat-shutdown"));
         stop.await();
     }
 
     /** A started node with its admin server and NATS connection. */
-    public record Running(PulseNode node, AdminServer admin, Connection nats) implements AutoCloseable {
+    public record Running(PulseNode node, AdminServer admin, Connection nats, ClockSync clockSync)
+            implements AutoCloseable {
         @Override
         public void close() {
             admin.close();
             node.close();
+            clockSync.close();
             try {
                 nats.close();
             } catch (InterruptedException e) {
@@ -82,6 +117,15 @@ public final class PulseMain {
     /** Starts a node from a configuration (used by {@link #main} and by tests). */
     public static Running start(PulseConfig cfg, PrintStream out) throws Exception {
         Connection nc = Nats.connectReconnectOnConnect(natsOptions(cfg));
+        try {
+            return startOn(nc, cfg, out);
+        } catch (Exception | Error e) {
+            nc.close();
+            throw e;
+        }
+    }
+
+    private static Running startOn(Connection nc, PulseConfig cfg, PrintStream out) throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("cluster", cfg.clusterId(), "node", cfg.nodeId());
         PulseMetrics metrics = new PulseMetrics(registry);
@@ -89,7 +133,20 @@ public final class PulseMain {
                 : new RatisConsensus(cfg.consensusSettings());
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
-        node.start();
+        ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), EpochClock.system());
+        node.clockDiscipline(clockSync::offsetNanos, cfg.maxClockOffset());
+        Gauge.builder("backbeat.clock.offset.seconds", clockSync,
+                        c -> c.offsetNanos().isPresent() ? c.offsetNanos().getAsLong() / 1e9 : Double.NaN)
+                .description("this node's wall clock minus the cluster's median clock, measured over NATS "
+                        + "(positive = ahead; NaN while no peer answered)").register(registry);
+        try {
+            clockSync.start();
+            node.start();
+        } catch (Exception | Error e) {
+            node.close();
+            clockSync.close();
+            throw e;
+        }
         InetSocketAddress adminAddress = new InetSocketAddress(InetAddress.getByName(cfg.adminBind()), cfg.adminPort());
         AdminServer admin = new AdminServer(adminAddress, node, registry, cfg.adminToken());
         String adminHost = adminAddress.getAddress().isAnyLocalAddress() ? "127.0.0.1" : cfg.adminBind();
@@ -101,7 +158,7 @@ public final class PulseMain {
                     + "{}:{}; set BACKBEAT_ADMIN_TOKEN or --admin-bind 127.0.0.1", cfg.adminBind(), admin.port());
         }
         out.flush();
-        return new Running(node, admin, nc);
+        return new Running(node, admin, nc, clockSync);
     }
 
     static Options natsOptions(PulseConfig cfg) throws Exception {

@@ -31,9 +31,12 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -46,11 +49,35 @@ import java.util.concurrent.locks.LockSupport;
  * publish it re-reads leadership from consensus: a node that is no longer leader, or whose term
  * is below one it has seen, publishes nothing. A phase that has already ended is never published
  * (skipped and counted). A new leader starts at the first phase that begins after its term is
- * committed, so no (beat, phase) is published twice across terms.
+ * committed and strictly after the highest (beat, phase) this node has seen published, so no pair is
+ * published twice or backwards across terms, whatever the clocks of the old and new leader say.
+ *
+ * <p>A leader publishes only within its lease ({@link Consensus#leaseRemainingNanos()}): a majority
+ * confirmed its leadership more recently than any follower could have started an election. A
+ * frame refused for lack of a lease is counted ({@code backbeat_frames_fenced_total}) and logged.
+ * A leader that cannot do its job hands leadership to another member: when NATS has been down for
+ * longer than a phase, when its clock is off the cluster's by more than the configured bound, or
+ * when its take-over cannot be committed (a full disk, for instance).
  */
 public final class PulseNode implements PulseAdmin, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class);
     private static final long SPIN_NANOS = 1_000_000L;
+    /** A frame whose phase starts further ahead than this (by our clock) does not move {@link #highestSeen}. */
+    private static final long SEEN_AHEAD_LIMIT_NANOS = 10_000_000_000L;
+    /** A take-over not committed after this long makes the leader hand over. */
+    private static final long TAKE_OVER_PATIENCE_NANOS = 1_000_000_000L;
+    /** At most one hand-over attempt per this interval. */
+    private static final long HAND_OVER_COOLDOWN_NANOS = 3_000_000_000L;
+    /** A gap this long between two wake-ups of the emitter means the process was stalled (SIGSTOP, GC, starvation). */
+    private static final long STALL_NANOS = 150_000_000L;
+    /**
+     * After a stall the emitter publishes nothing for this long: longer than an election timeout plus
+     * a heartbeat round, so a node that was replaced meanwhile learns of the higher term first (a
+     * lease alone could be refreshed by the very replies that carry the higher term).
+     */
+    private static final long STALL_QUARANTINE_NANOS = 700_000_000L;
+    /** A problem (commit failure) is reported by /health for this long after it was last seen. */
+    private static final long PROBLEM_MEMORY_NANOS = 10_000_000_000L;
 
     private final String clusterId;
     private final String nodeId;
@@ -84,6 +111,28 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile double hlcDriftSeconds;
     private volatile long leadershipTerm = -1;
     private volatile boolean wasLeader;
+    /** The highest (beat, phase) seen on the wire or published by this node, or null. */
+    private volatile Pair highestSeen;
+    private final AtomicBoolean handingOver = new AtomicBoolean();
+    private volatile long lastHandOverNanos = System.nanoTime() - HAND_OVER_COOLDOWN_NANOS;
+    private volatile long natsDownSinceNanos;
+    private volatile long leaderSinceNanos;
+    private volatile long lastPublishNanos;
+    private volatile long lastFenceLogNanos = System.nanoTime() - 1_000_000_000L;
+    private volatile String commitProblem;
+    private volatile long commitProblemNanos;
+    private long lastTickNanos = System.nanoTime();
+    private long quarantineUntilNanos = System.nanoTime();
+    private long lastStallNanos;
+    private volatile Supplier<OptionalLong> clockOffset = OptionalLong::empty;
+    private volatile Duration maxClockOffset = Duration.ofMillis(100);
+
+    /** A (beat, phase index) pair, ordered. */
+    private record Pair(long beat, int phase) {
+        boolean isAfter(Pair o) {
+            return beat != o.beat ? beat > o.beat : phase > o.phase;
+        }
+    }
 
     /** A node; nothing runs until {@link #start()}. */
     public PulseNode(String clusterId, String nodeId, Consensus consensus, Connection nats, PulseMetrics metrics,
@@ -129,6 +178,26 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         emitter.start();
     }
 
+    /**
+     * Clock discipline: {@code offset} gives this node's clock minus the cluster's (nanoseconds,
+     * empty while unknown); a node whose offset exceeds {@code bound} does not publish, hands its
+     * leadership over and reports itself not ready. Call before {@link #start()}.
+     */
+    public void clockDiscipline(Supplier<OptionalLong> offset, Duration bound) {
+        this.clockOffset = offset;
+        this.maxClockOffset = bound;
+    }
+
+    /** The clock problem, or null when the offset is unknown or within the bound. */
+    String clockProblem() {
+        OptionalLong o = clockOffset.get();
+        if (o.isPresent() && Math.abs(o.getAsLong()) > maxClockOffset.toNanos()) {
+            return String.format("clock offset %+.1f ms to the cluster exceeds the bound of %d ms (--max-clock-offset)",
+                    o.getAsLong() / 1e6, maxClockOffset.toMillis());
+        }
+        return null;
+    }
+
     /** This node's id. */
     public String nodeId() {
         return nodeId;
@@ -151,6 +220,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 LOG.info("{} is no longer leader (term {}, leader '{}')", nodeId, s.term(), s.leaderId());
             }
         }
+        if (s.leader() && !wasLeader) {
+            leaderSinceNanos = System.nanoTime();
+        }
         wasLeader = s.leader();
         leadershipTerm = s.term();
         if (s.leader()) {
@@ -165,7 +237,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
 
     /** Initializes the grid if the cluster has none, then records this term's leadership in it. */
     private void takeOver(long term) {
-        for (int attempt = 0; attempt < 50 && !closed; attempt++) {
+        long began = System.nanoTime();
+        while (!closed && System.nanoTime() - began < 30_000_000_000L) {
             LeadershipState s = consensus.leadership();
             if (!s.leader() || s.term() != term) {
                 return;
@@ -177,15 +250,143 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     consensus.submit(new TimelineCommand.Initialize(TimelineDescriptor.initial(clusterId, anchor,
                             initialBpm, initialBar, initialPhases))).get(5, TimeUnit.SECONDS);
                 }
-                consensus.submit(new TimelineCommand.AssumeLeadership(term, nodeId)).get(5, TimeUnit.SECONDS);
+                consensus.submit(new TimelineCommand.AssumeLeadership(term, nodeId)).get(1, TimeUnit.SECONDS);
                 synchronized (wake) {
                     wake.notifyAll();
                 }
                 return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             } catch (Exception e) {
-                LOG.debug("take-over in term {} not committed yet: {}", term, e.toString());
-                LockSupport.parkNanos(100_000_000L);
+                long waited = System.nanoTime() - began;
+                String cause = rootCause(e);
+                if (waited > TAKE_OVER_PATIENCE_NANOS) {
+                    noteCommitProblem("take-over in term " + term + " not committed after " + waited / 1_000_000
+                            + " ms: " + cause);
+                    LOG.warn("{} leads term {} but cannot commit its take-over ({}); handing over", nodeId, term, cause);
+                    requestHandOver("take-over not committed: " + cause);
+                } else {
+                    LOG.debug("take-over in term {} not committed yet: {}", term, cause);
+                }
+                LockSupport.parkNanos(20_000_000L);
             }
+        }
+    }
+
+    private void noteCommitProblem(String what) {
+        commitProblem = what;
+        commitProblemNanos = System.nanoTime();
+    }
+
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /**
+     * Asks consensus to move leadership to another member, on a daemon thread (a hand-over blocks for
+     * up to ~1.5 s), at most once per {@link #HAND_OVER_COOLDOWN_NANOS}.
+     */
+    private void requestHandOver(String why) {
+        if (closed || System.nanoTime() - lastHandOverNanos < HAND_OVER_COOLDOWN_NANOS
+                || !handingOver.compareAndSet(false, true)) {
+            return;
+        }
+        lastHandOverNanos = System.nanoTime();
+        LOG.warn("{} hands leadership over: {}", nodeId, why);
+        Thread t = new Thread(() -> {
+            try {
+                consensus.yieldLeadership();
+            } catch (RuntimeException e) {
+                LOG.warn("hand-over failed: {}", e.toString());
+            } finally {
+                lastHandOverNanos = System.nanoTime();
+                handingOver.set(false);
+            }
+        }, "backbeat-handover-" + nodeId);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Whether this leader should give its leadership away now, and why (null: no). */
+    private String reasonToHandOver(TimelineDescriptor d) {
+        String clock = clockProblem();
+        if (clock != null) {
+            return clock;
+        }
+        if (nats.getStatus() != Connection.Status.CONNECTED) {
+            long since = natsDownSinceNanos;
+            if (since == 0) {
+                natsDownSinceNanos = System.nanoTime();
+            } else {
+                long phase = phaseNanosNow(d);
+                if (System.nanoTime() - since > Math.max(phase, 250_000_000L)) {
+                    return "NATS " + nats.getStatus() + " for " + (System.nanoTime() - since) / 1_000_000 + " ms";
+                }
+            }
+        } else {
+            natsDownSinceNanos = 0;
+        }
+        return null;
+    }
+
+    /** The length of the phase in force now on {@code d}'s grid. */
+    private long phaseNanosNow(TimelineDescriptor d) {
+        try {
+            GridPosition p = Timeline.of(d).positionAt(Math.max(clock.epochNanos(), d.anchorTimeNanos()));
+            return p.deadlineNanos() - p.phaseStartNanos();
+        } catch (ArithmeticException e) {
+            return 1_000_000_000L;
+        }
+    }
+
+    /** The first phase a new term publishes: the next phase boundary, and strictly after any pair already seen. */
+    private GridPosition firstOfTerm(Timeline grid, TimelineDescriptor d, long now) {
+        // never before the anchor: a fresh cluster's first beat is beat 0 at its anchor, not a negative index
+        GridPosition target = grid.nextPhaseAfter(Math.max(now, d.anchorTimeNanos() - 1));
+        Pair seen = highestSeen;
+        if (seen != null && !new Pair(target.beatIndex(), target.phaseIndex()).isAfter(seen)) {
+            GridPosition after = grid.following(grid.position(seen.beat(), seen.phase()));
+            LOG.info("{} starts its term after beat {} phase {} already seen (not at beat {} phase {})", nodeId,
+                    seen.beat(), seen.phase(), target.beatIndex(), target.phaseIndex());
+            target = after;
+        }
+        return target;
+    }
+
+    private void noteSeen(long beat, int phase) {
+        Pair p = new Pair(beat, phase);
+        synchronized (wake) {
+            Pair h = highestSeen;
+            if (h == null || p.isAfter(h)) {
+                highestSeen = p;
+            }
+        }
+    }
+
+    /** Called by the emitter after every wait: notes a stall when the thread was away far longer than it waited. */
+    private void tick() {
+        long now = System.nanoTime();
+        long gap = now - lastTickNanos;
+        lastTickNanos = now;
+        if (gap > STALL_NANOS) {
+            lastStallNanos = gap;
+            quarantineUntilNanos = now + STALL_QUARANTINE_NANOS;
+            LOG.warn("{}: the emitter was stalled for {} ms (process paused, GC or CPU starvation); publishing nothing "
+                    + "for {} ms", nodeId, gap / 1_000_000, STALL_QUARANTINE_NANOS / 1_000_000);
+        }
+    }
+
+    private void fenced(GridPosition target, String why) {
+        metrics.fenced();
+        long now = System.nanoTime();
+        if (now - lastFenceLogNanos > 1_000_000_000L) {
+            lastFenceLogNanos = now;
+            LOG.warn("{} refused to publish beat {} {}: {}", nodeId, target.beatIndex(), target.phase(), why);
         }
     }
 
@@ -199,8 +400,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
         GridPosition last = null;
         long lastTerm = -1;
+        lastTickNanos = System.nanoTime(); // the warm-up is not a stall
+        quarantineUntilNanos = lastTickNanos;
         while (!closed) {
             try {
+                tick();
                 LeadershipState s = consensus.leadership();
                 TimelineDescriptor d = consensus.committedTimeline();
                 if (!s.leader() || d == null || d.term() != s.term() || !d.leaderId().equals(nodeId)
@@ -209,15 +413,22 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     waitForChange(20);
                     continue;
                 }
+                String handOver = reasonToHandOver(d);
+                if (handOver != null) {
+                    requestHandOver(handOver);
+                    if (clockProblem() != null) {
+                        last = null; // a skewed clock publishes nothing, not even while handing over
+                        waitForChange(20);
+                        continue;
+                    }
+                }
                 if (s.term() != lastTerm) {
                     last = null; // a new term starts at the next phase boundary
                     lastTerm = s.term();
                 }
                 Timeline grid = Timeline.of(d);
                 long now = clock.epochNanos();
-                // never before the anchor: a fresh cluster's first beat is beat 0 at its anchor, not a negative index
-                GridPosition target = last == null ? grid.nextPhaseAfter(Math.max(now, d.anchorTimeNanos() - 1))
-                        : grid.following(last);
+                GridPosition target = last == null ? firstOfTerm(grid, d, now) : grid.following(last);
                 if (target.deadlineNanos() <= now) {
                     // phases that ended while we were paused: never published late
                     GridPosition current = grid.positionAt(now);
@@ -237,6 +448,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 BeatFrame frame = BeatFrame.at(grid, target, hlc.now().toString(), nodeId, s.term());
                 byte[] payload = BackbeatCodec.encodeFrame(frame);
                 long encodeNanos = System.nanoTime() - e0;
+                // the clock is read before the lease: a stall anywhere after this line expires the lease
+                long leaseFrom = System.nanoTime();
+                long leaseEnd = leaseFrom + Math.min(consensus.leaseRemainingNanos(), Long.MAX_VALUE / 4);
                 spinUntilEpoch(target.phaseStartNanos());
                 // fencing: re-read leadership right before publishing
                 LeadershipState now2 = consensus.leadership();
@@ -244,6 +458,20 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     LOG.info("{} lost leadership before beat {} {}: not publishing", nodeId, target.beatIndex(),
                             target.phase());
                     last = null;
+                    continue;
+                }
+                tick();
+                if (System.nanoTime() - quarantineUntilNanos < 0) {
+                    fenced(target, "woke from a stall of " + lastStallNanos / 1_000_000 + " ms; waiting out the "
+                            + "election timeout before publishing again");
+                    last = target;
+                    continue;
+                }
+                if (System.nanoTime() - leaseEnd >= 0) {
+                    // no majority has confirmed this leadership recently enough: another node may lead already
+                    fenced(target, "no leader lease (a majority has not confirmed this leadership within "
+                            + "the lease; peers unreachable, or this node was stalled)");
+                    last = target;
                     continue;
                 }
                 long publishEpoch = clock.epochNanos();
@@ -256,6 +484,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     long t0 = System.nanoTime();
                     try {
                         nats.publish(beatSubject, payload);
+                        lastPublishNanos = System.nanoTime();
+                        noteSeen(target.beatIndex(), target.phaseIndex());
                         metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
                     } catch (IllegalStateException e) {
                         // the connection dropped between the check and the publish; with no reconnect
@@ -304,6 +534,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 return true;
             }
             LockSupport.parkNanos(Math.min(left - SPIN_NANOS, 20_000_000L));
+            tick();
             if (!consensus.leadership().leader() || consensus.committedTimeline() != planned) {
                 return false;
             }
@@ -384,6 +615,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
             return;
         }
         long lag = now - start;
+        if (start - now <= SEEN_AHEAD_LIMIT_NANOS) {
+            noteSeen(f.beatIndex(), p);
+        }
         framesObserved.incrementAndGet();
         lastFrameSeenEpoch = now;
         lastFramePhaseEnd = end;
@@ -460,9 +694,15 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     return new TempoChangeResult(true, "", bpm, at,
                             EpochNanos.toInstant(Timeline.of(after).beatStartNanos(at)).toString());
                 })
-                .exceptionally(e -> {
-                    metrics.tempoError();
-                    return TempoChangeResult.refused(bpm, "not committed: " + e.getMessage());
+                .whenComplete((r, e) -> {
+                    if (e != null) {
+                        // not a refusal: the change could not be committed (no quorum, a log that cannot
+                        // be written); the admin API answers 503 and /health says why
+                        metrics.tempoError();
+                        String cause = rootCause(e);
+                        noteCommitProblem("tempo change not committed: " + cause);
+                        LOG.warn("tempo change to {} BPM not committed: {}", bpm, cause);
+                    }
                 });
     }
 
@@ -472,8 +712,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         long seen = lastFrameSeenEpoch;
         boolean degraded = seen == 0 || now > lastFramePhaseEnd + grace.toNanos();
         double percent = driftRatio * 100;
+        OptionalLong offset = clockOffset.get();
+        boolean clockOk = clockProblem() == null;
         return new DriftStatus(percent, hlcDriftSeconds, seen == 0 ? null : EpochNanos.toInstant(seen).toString(),
-                degraded, percent <= 1.0 && !degraded, framesObserved.get(), lastLagMillis);
+                degraded, percent <= 1.0 && !degraded && clockOk, framesObserved.get(), lastLagMillis,
+                offset.isPresent() ? offset.getAsLong() / 1e9 : null, maxClockOffset.toNanos() / 1e9);
     }
 
     @Override
@@ -482,6 +725,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("beats_published", metrics.beatsPublished());
         stats.put("frames_skipped", metrics.framesSkipped());
+        stats.put("frames_fenced", metrics.framesFenced());
         stats.put("frames_observed", framesObserved.get());
         TimelineDescriptor d = consensus.committedTimeline();
         stats.put("timeline_term", d == null ? null : d.term());
@@ -510,7 +754,39 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         if (nats.getStatus() != Connection.Status.CONNECTED) {
             why.add("NATS " + nats.getStatus());
         }
+        String clockWhy = clockProblem();
+        if (clockWhy != null) {
+            why.add(clockWhy);
+        }
         return why;
+    }
+
+    @Override
+    public List<String> healthProblems() {
+        List<String> why = new ArrayList<>(notReadyReasons());
+        long now = System.nanoTime();
+        String commit = commitProblem;
+        if (commit != null && now - commitProblemNanos < PROBLEM_MEMORY_NANOS) {
+            why.add(commit);
+        }
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (consensus.leadership().leader() && d != null) {
+            long phase = phaseNanosNow(d);
+            long quiet = now - Math.max(lastPublishNanos, leaderSinceNanos);
+            if (quiet > phase + grace.toNanos()) {
+                why.add("this node leads but has published no frame for " + quiet / 1_000_000 + " ms"
+                        + (consensus.leaseRemainingNanos() <= 0 ? " (no majority lease: peers unreachable?)" : ""));
+            }
+        }
+        if (!emitter.isAlive() && !closed) {
+            why.add("the emitter thread has stopped");
+        }
+        return why;
+    }
+
+    @Override
+    public List<String> liveProblems() {
+        return closed || !emitter.isAlive() ? List.of("the emitter thread has stopped") : List.of();
     }
 
     @Override
@@ -533,7 +809,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
         emitter.interrupt();
         try {
-            emitter.join(2000);
+            emitter.join(500);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

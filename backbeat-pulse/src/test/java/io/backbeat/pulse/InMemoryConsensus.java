@@ -9,6 +9,7 @@ import io.backbeat.pulse.consensus.TimelineStateMachine;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -22,6 +23,9 @@ final class InMemoryConsensus implements Consensus {
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private volatile LeadershipState state;
     private final AtomicReference<TimelineDescriptor> timeline;
+    private volatile long lease = Long.MAX_VALUE;
+    private volatile String failCommits;
+    private final AtomicInteger yields = new AtomicInteger();
 
     InMemoryConsensus(String nodeId) {
         this(nodeId, new AtomicReference<>());
@@ -48,6 +52,31 @@ final class InMemoryConsensus implements Consensus {
         listeners.forEach(l -> l.accept(state));
     }
 
+    /** The lease this node reports while it leads (nanoseconds; 0 = none). */
+    void lease(long nanos) {
+        lease = nanos;
+    }
+
+    /** Makes every submit fail with {@code why} (null: commits work again), as a full disk would. */
+    void failCommits(String why) {
+        failCommits = why;
+    }
+
+    /** How often the node asked to hand its leadership over. */
+    int yields() {
+        return yields.get();
+    }
+
+    @Override
+    public long leaseRemainingNanos() {
+        return state.leader() ? lease : 0;
+    }
+
+    @Override
+    public void yieldLeadership() {
+        yields.incrementAndGet();
+    }
+
     @Override
     public LeadershipState leadership() {
         return state;
@@ -66,6 +95,10 @@ final class InMemoryConsensus implements Consensus {
 
     @Override
     public CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
+        String fail = failCommits;
+        if (fail != null) {
+            return CompletableFuture.failedFuture(new java.io.IOException(fail));
+        }
         try {
             return CompletableFuture.completedFuture(timeline.updateAndGet(t -> TimelineStateMachine.apply(t, command)));
         } catch (RuntimeException e) {

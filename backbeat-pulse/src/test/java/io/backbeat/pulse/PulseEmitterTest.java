@@ -231,4 +231,95 @@ class PulseEmitterTest {
         assertThat(reply).as("a follower answers timeline requests").isNotNull();
         assertThat(BackbeatCodec.decodeDescriptor(reply.getData())).isEqualTo(followerView.committedTimeline());
     }
+
+    @Test
+    void aLeaderWithoutALeasePublishesNothingCountsTheRefusalsAndSaysSo() throws Exception {
+        Leader leader = startLeader();
+        long cut = CLOCK.epochNanos();
+        leader.consensus().lease(0); // a majority has not confirmed this leadership: another node may lead
+        Thread.sleep(1000);
+        List<Arrival> during = arrivals();
+        assertNoPhaseStartingAfter(during, leader.consensus(), cut, "published without a lease");
+        assertThat(leader.metrics().framesFenced()).as("refusals are counted").isGreaterThanOrEqualTo(6);
+        assertThat(leader.node().healthProblems()).anySatisfy(p -> assertThat(p).contains("published no frame"));
+
+        leader.consensus().lease(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> arrivals().size() >= during.size() + 6);
+        assertThat(leader.node().healthProblems()).isEmpty();
+        assertNoPhaseTwiceAndSameGrid(arrivals(), leader.consensus().committedTimeline());
+    }
+
+    @Test
+    void aNewLeaderStartsStrictlyAfterTheHighestPairSeenEvenWhenTheOldLeadersClockWasAhead() throws Exception {
+        Leader started = startLeader();
+        InMemoryConsensus e1 = started.consensus();
+        InMemoryConsensus e2View = e1.peer("e2");
+        PulseNode e2 = node(started.server(), e2View, new PulseMetrics(new SimpleMeterRegistry()), "e2");
+        e2View.set(false, 1, "e1");
+        e2.start();
+        // the old leader's clock ran 2 s ahead: its last frames are for phases 2 s in e2's future
+        e1.set(false, 1, "");
+        Thread.sleep(200);
+        TimelineDescriptor d = e1.committedTimeline();
+        Timeline grid = Timeline.of(d);
+        io.backbeat.api.GridPosition ahead = grid.positionAt(CLOCK.epochNanos() + 2_000_000_000L);
+        Connection skewed = Nats.connect(started.server().url());
+        toClose.add(skewed::close);
+        for (int i = 0; i < 3; i++) {
+            skewed.publish(ClusterId.beatSubject(CLUSTER), BackbeatCodec.encodeFrame(BeatFrame.at(grid, ahead,
+                    io.backbeat.hlc.HybridLogicalClock.create("e1").now().toString(), "e1", 1)));
+            ahead = grid.following(ahead);
+        }
+        skewed.flush(Duration.ofSeconds(5));
+        io.backbeat.api.GridPosition lastOld = grid.position(ahead.beatIndex(), ahead.phaseIndex());
+        Thread.sleep(100);
+        int before = arrivals().size();
+        e2View.set(true, 2, "e2");
+        await().atMost(Duration.ofSeconds(15)).until(() -> arrivals().stream().anyMatch(a -> a.frame().term() == 2));
+        BeatFrame first = arrivals().stream().filter(a -> a.frame().term() == 2).findFirst().orElseThrow().frame();
+        System.out.printf("new leader after a leader 2 s ahead: first frame beat %d %s (last old pair before beat %d %s)%n",
+                first.beatIndex(), first.phase(), lastOld.beatIndex(), lastOld.phase());
+        assertThat(grid.phaseStartNanos(first.beatIndex(), grid.phaseIndexOf(first.phase())))
+                .as("the new term starts strictly after the highest pair on the wire")
+                .isGreaterThanOrEqualTo(lastOld.phaseStartNanos());
+        assertThat(arrivals().size()).isGreaterThan(before);
+        assertNoPhaseTwiceAndSameGrid(arrivals(), d);
+    }
+
+    @Test
+    void aLeaderWhoseClockIsOffPublishesNothingHandsOverAndIsNotReady() throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        toClose.add(server);
+        subscribe(server);
+        InMemoryConsensus consensus = new InMemoryConsensus("e1");
+        PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
+        PulseNode node = node(server, consensus, metrics, "e1");
+        java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong(2_000_000_000L);
+        node.clockDiscipline(() -> java.util.OptionalLong.of(offset.get()), Duration.ofMillis(100));
+        consensus.set(true, 1, "e1");
+        node.start();
+        Thread.sleep(1000);
+        assertThat(arrivals()).as("a leader 2 s off the cluster's clock publishes nothing").isEmpty();
+        assertThat(consensus.yields()).as("and hands its leadership over").isGreaterThanOrEqualTo(1);
+        assertThat(node.notReadyReasons()).anySatisfy(r -> assertThat(r).contains("clock offset +2000.0 ms"));
+
+        offset.set(3_000_000L); // back within the bound
+        await().atMost(Duration.ofSeconds(10)).until(() -> arrivals().size() >= 3);
+        assertThat(node.notReadyReasons()).isEmpty();
+    }
+
+    @Test
+    void commitFailuresAreReportedHandOverAndFailTheTempoRequest() throws Exception {
+        Leader leader = startLeader();
+        leader.consensus().failCommits("No space left on device");
+        var result = leader.node().requestTempo(250, "test");
+        assertThat(result).failsWithin(Duration.ofSeconds(5));
+        assertThat(leader.node().healthProblems())
+                .anySatisfy(p -> assertThat(p).contains("not committed").contains("No space left on device"));
+
+        // a new term that cannot record its take-over: the node hands over instead of leading silently
+        leader.consensus().set(true, 5, "e1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.consensus().yields() >= 1);
+        assertThat(leader.node().healthProblems()).anySatisfy(p -> assertThat(p).contains("take-over in term 5"));
+    }
 }

@@ -83,7 +83,15 @@ public final class AdminServer implements AutoCloseable {
                     case "/drift" -> get(ex, () -> node.drift());
                     case "/leader" -> get(ex, () -> node.leader());
                     case "/status" -> get(ex, () -> Map.of("recent_beats", node.recentStatus()));
-                    case "/live" -> get(ex, () -> Map.of("status", "alive"));
+                    case "/live" -> {
+                        if (!method.equals("GET")) {
+                            methodNotAllowed(ex, "GET");
+                            return;
+                        }
+                        List<String> why = node.liveProblems();
+                        json(ex, why.isEmpty() ? 200 : 503, Map.of("status", why.isEmpty() ? "alive" : "dead",
+                                "reasons", why));
+                    }
                     case "/ready" -> {
                         if (!method.equals("GET")) {
                             methodNotAllowed(ex, "GET");
@@ -97,7 +105,7 @@ public final class AdminServer implements AutoCloseable {
                             methodNotAllowed(ex, "GET");
                             return;
                         }
-                        List<String> why = node.notReadyReasons();
+                        List<String> why = node.healthProblems();
                         PulseAdmin.DriftStatus drift = node.drift();
                         Map<String, Object> body = new LinkedHashMap<>();
                         body.put("status", why.isEmpty() ? "ok" : "degraded");

@@ -19,9 +19,14 @@ public interface PulseAdmin {
         }
     }
 
-    /** GET /drift (the seed's fields). */
+    /**
+     * GET /drift: the seed's fields, plus {@code clockOffsetSeconds}: this node's wall clock minus the
+     * cluster's median clock, measured by NTP-style round trips over NATS (positive = this node is
+     * ahead; null while no peer has answered), and the bound beyond which the node will not lead.
+     */
     record DriftStatus(double timerDriftPercent, double hlcDriftSeconds, String lastSyncTime, boolean degradationMode,
-                       boolean withinLimits, long framesObserved, double deliveryLatencyMs) {
+                       boolean withinLimits, long framesObserved, double deliveryLatencyMs, Double clockOffsetSeconds,
+                       double maxClockOffsetSeconds) {
     }
 
     /** GET /leader. */
@@ -43,6 +48,26 @@ public interface PulseAdmin {
 
     List<BeatStatus> recentStatus();
 
-    /** Ready: consensus has a leader, the timeline is known and NATS is connected; the reasons otherwise. */
+    /**
+     * {@code GET /ready}: this node can serve its role (a consensus leader is known, the timeline is
+     * committed, NATS is connected, its clock is within the bound); the reasons otherwise.
+     */
     List<String> notReadyReasons();
+
+    /**
+     * {@code GET /health}: every reason this node is not doing its job, worded for a person to act
+     * on: the readiness reasons plus a leader that has published nothing for a phase plus grace, a
+     * log that cannot be committed to (recently), a stopped emitter. Empty when healthy.
+     */
+    default List<String> healthProblems() {
+        return notReadyReasons();
+    }
+
+    /**
+     * {@code GET /live}: the process can do work (its threads run). Deliberately independent of NATS
+     * and of the peers, so an outage of either does not make every node fail its liveness probe.
+     */
+    default List<String> liveProblems() {
+        return List.of();
+    }
 }

@@ -23,7 +23,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                           double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost,
                           int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
-                          Duration grace, String adminToken, NatsAuth natsAuth) {
+                          Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset) {
 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
@@ -50,6 +50,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("data-dir", new String[]{"", "consensus log directory (env BACKBEAT_DATA_DIR; default a temp dir)"});
         FLAGS.put("consensus", new String[]{"ratis", "consensus backend: ratis or atomix"});
         FLAGS.put("grace", new String[]{"250ms", "silence after a phase start before followers call the pulse degraded"});
+        FLAGS.put("max-clock-offset", new String[]{"100ms", "largest offset of this node's clock to the cluster's "
+                + "(measured over NATS) at which it may lead; beyond it the node hands over and is not ready"});
         FLAGS.put("nats-creds", new String[]{"", "NATS credentials file"});
         FLAGS.put("nats-token", new String[]{"", "NATS token"});
         FLAGS.put("nats-user", new String[]{"", "NATS user"});
@@ -212,13 +214,25 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         if (grace.isNegative() || grace.isZero()) {
             throw new ConfigException("grace", "must be longer than zero, got " + pick(v, env, "grace", null));
         }
+        Duration maxOffset;
+        try {
+            maxOffset = parseDuration(pick(v, env, "max-clock-offset", null));
+        } catch (RuntimeException e) {
+            throw new ConfigException("max-clock-offset", "'" + pick(v, env, "max-clock-offset", null)
+                    + "' is not a duration such as 100ms or 1s");
+        }
+        if (maxOffset.isNegative() || maxOffset.isZero()) {
+            throw new ConfigException("max-clock-offset", "must be longer than zero, got "
+                    + pick(v, env, "max-clock-offset", null));
+        }
         String token = env.getOrDefault("BACKBEAT_ADMIN_TOKEN", "");
         NatsAuth auth = new NatsAuth(v.getOrDefault("nats-creds", ""), v.getOrDefault("nats-token", ""),
                 v.getOrDefault("nats-user", ""), v.getOrDefault("nats-password", ""), bool(v, "nats-tls"),
                 v.getOrDefault("nats-truststore", ""), v.getOrDefault("nats-truststore-password", ""),
                 v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
-                adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth);
+                adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth,
+                maxOffset);
     }
 
     /** The tempo rules. */

@@ -43,6 +43,18 @@ public interface Consensus extends AutoCloseable {
     CompletableFuture<TimelineDescriptor> submit(TimelineCommand command);
 
     /**
+     * For how much longer, in nanoseconds from now, a majority has confirmed this node's leadership
+     * (a leader lease shorter than the election timeout): while it is positive no other node can
+     * have been elected. 0 when this node does not lead or has no lease. The emitter publishes
+     * only within the lease, so a leader that wakes from a stall or is cut off from its peers
+     * publishes nothing. The default (a backend that exposes no lease, such as Atomix) trusts its
+     * own view: {@code Long.MAX_VALUE} while {@link #leadership()} says leader.
+     */
+    default long leaseRemainingNanos() {
+        return leadership().leader() ? Long.MAX_VALUE : 0;
+    }
+
+    /**
      * When this node leads, hands leadership to another member and returns once it has (or after a
      * bounded wait, leaving the members to elect a leader the usual way). The node stays a member.
      * Lets a planned stop keep the beat going until the next leader has it. The default does nothing

@@ -2,16 +2,22 @@ package io.backbeat.pulse.consensus;
 
 import io.backbeat.api.TimelineDescriptor;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
@@ -32,11 +38,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * {@link Consensus} on Apache Ratis: the Raft leader is the pulse leader, the Raft term is the
@@ -47,9 +56,28 @@ import java.util.function.Consumer;
  * <p>Leadership is read live from the Raft division on every {@link #leadership()} call (so a
  * publisher that checks it right before sending is fenced at once) and pushed to listeners by a
  * daemon thread {@code backbeat-ratis-<node>} within ~10 ms of a change.
+ *
+ * <p><b>Lease.</b> {@link #leaseRemainingNanos()} is the time for which a majority has confirmed
+ * this leader: the {@code k}-th most recent append-entries response among the voting followers
+ * ({@code k} = followers needed for a majority) is younger than {@link #LEASE}, which is shorter
+ * than the election timeout ({@value #ELECTION_MIN_MS} ms) by more than any loopback or LAN round
+ * trip. No follower can have started an election within that time, so no other leader exists.
+ * A leader that wakes from a stall has no fresh responses and so no lease: it publishes nothing.
+ *
+ * <p><b>Writes from the leader are local.</b> A command proposed on the leader goes straight into
+ * its own division ({@code submitClientRequestAsync}) instead of through a {@link RaftClient}, whose
+ * cached leader may be the stalled or unreachable old one: a take-over commit waits only on a
+ * majority, never on a dead peer. Followers forward through the client (short request timeout).
  */
 public final class RatisConsensus implements Consensus {
     private static final Logger LOG = LoggerFactory.getLogger(RatisConsensus.class);
+    /** Election timeout bounds: a follower waits at least this long without a leader before voting. */
+    static final long ELECTION_MIN_MS = 300;
+    static final long ELECTION_MAX_MS = 600;
+    /** The leader lease: a majority heard within this time. Shorter than {@link #ELECTION_MIN_MS}. */
+    static final java.time.Duration LEASE = java.time.Duration.ofMillis(200);
+    /** The whole planned hand-over, all attempts together. */
+    static final long HAND_OVER_BUDGET_MS = 1500;
 
     private final ConsensusSettings settings;
     private final RaftGroup group;
@@ -63,6 +91,8 @@ public final class RatisConsensus implements Consensus {
     private volatile boolean closed;
     private volatile LeadershipState lastView;
     private long highestTerm;
+    private final ClientId localClientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
 
     public RatisConsensus(ConsensusSettings settings) {
         this.settings = settings;
@@ -81,8 +111,8 @@ public final class RatisConsensus implements Consensus {
         GrpcConfigKeys.Server.setPort(props, settings.self().port());
         Files.createDirectories(settings.dataDir());
         RaftServerConfigKeys.setStorageDir(props, List.of(settings.dataDir().toFile()));
-        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
         boolean existing = Files.isDirectory(settings.dataDir().resolve(group.getGroupId().getUuid().toString()));
         server = RaftServer.newBuilder().setServerId(selfId).setStateMachine(machine).setProperties(props)
                 .setGroup(group)
@@ -90,6 +120,8 @@ public final class RatisConsensus implements Consensus {
                 .build();
         server.start();
         RaftProperties clientProps = new RaftProperties();
+        // a forwarded command that reaches a dead or stalled node gives up on it after 1 s (default 3 s)
+        RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(1, TimeUnit.SECONDS));
         client = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group)
                 // short sleeps: right after an election the new leader refuses writes until its first
                 // entry commits (tens of ms); a 100 ms sleep there delayed its take-over by 0.3-0.5 s
@@ -164,10 +196,86 @@ public final class RatisConsensus implements Consensus {
     @Override
     public CompletableFuture<TimelineDescriptor> submit(TimelineCommand command) {
         RaftClient c = client;
-        if (c == null || closed) {
+        RaftServer s = server;
+        if (c == null || s == null || closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("consensus node is not running"));
         }
-        return c.async().send(Message.valueOf(ByteString.copyFrom(command.encode()))).thenApply(this::decodeReply);
+        Message message = Message.valueOf(ByteString.copyFrom(command.encode()));
+        try {
+            if (s.getDivision(group.getGroupId()).getInfo().isLeader()) {
+                RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(localClientId)
+                        .setServerId(selfId).setGroupId(group.getGroupId()).setCallId(callIds.incrementAndGet())
+                        .setMessage(message).setType(RaftClientRequest.writeRequestType()).build();
+                return submitLocally(s, request, System.nanoTime() + 2_000_000_000L);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("local submit not possible, forwarding: {}", e.toString());
+        }
+        return c.async().send(message).thenApply(this::decodeReply);
+    }
+
+    /**
+     * Into this node's own division. Right after an election the leader refuses writes until its first
+     * entry commits (tens of ms): retried every 10 ms until {@code giveUpNanos}.
+     */
+    private CompletableFuture<TimelineDescriptor> submitLocally(RaftServer s, RaftClientRequest request,
+                                                                long giveUpNanos) {
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = s.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return reply.thenCompose(r -> {
+            if (!r.isSuccess() && r.getException() instanceof LeaderNotReadyException && !closed
+                    && System.nanoTime() - giveUpNanos < 0) {
+                return CompletableFuture.supplyAsync(() -> null,
+                                CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS))
+                        .thenCompose(x -> submitLocally(s, RaftClientRequest.newBuilder().set(request)
+                                .setCallId(callIds.incrementAndGet()).build(), giveUpNanos));
+            }
+            return CompletableFuture.completedFuture(decodeReply(r));
+        });
+    }
+
+    @Override
+    public long leaseRemainingNanos() {
+        RaftServer s = server;
+        if (s == null || closed) {
+            return 0;
+        }
+        try {
+            RaftServer.Division division = s.getDivision(group.getGroupId());
+            DivisionInfo info = division.getInfo();
+            if (!info.isLeader() || !info.isLeaderReady()) {
+                return 0;
+            }
+            synchronized (viewLock) {
+                if (info.getCurrentTerm() < highestTerm) {
+                    return 0;
+                }
+            }
+            Set<String> voters = division.getRaftConf().getCurrentPeers().stream().map(p -> p.getId().toString())
+                    .collect(Collectors.toSet());
+            int needed = voters.size() / 2; // followers that, with this node, make a majority
+            if (needed == 0) {
+                return Long.MAX_VALUE;
+            }
+            RoleInfoProto role = info.getRoleInfoProto();
+            if (!role.hasLeaderInfo()) {
+                return 0;
+            }
+            long[] elapsedMs = role.getLeaderInfo().getFollowerInfoList().stream()
+                    .filter(f -> voters.contains(f.getId().getId().toStringUtf8()))
+                    .mapToLong(ServerRpcProto::getLastRpcElapsedTimeMs).sorted().toArray();
+            if (elapsedMs.length < needed) {
+                return 0;
+            }
+            // +1 ms: the elapsed time is truncated to whole milliseconds
+            return Math.max(0, LEASE.toNanos() - (elapsedMs[needed - 1] + 1) * 1_000_000L);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private TimelineDescriptor decodeReply(RaftClientReply reply) {
@@ -251,28 +359,56 @@ public final class RatisConsensus implements Consensus {
 
     private void handOver() {
         RaftClient c = client;
-        if (c == null || settings.members().size() < 2) {
+        if (c == null || server == null || settings.members().size() < 2) {
             return;
         }
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        for (ConsensusSettings.Peer p : settings.members()) {
+        long deadline = System.nanoTime() + HAND_OVER_BUDGET_MS * 1_000_000L;
+        for (String target : responsiveFollowers()) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (p.id().equals(settings.nodeId()) || left < 100) {
-                continue;
+            if (left < 100) {
+                LOG.info("{}: hand-over budget of {} ms spent", settings.nodeId(), HAND_OVER_BUDGET_MS);
+                return;
             }
             try {
                 long t0 = System.nanoTime();
-                RaftClientReply r = c.admin().transferLeadership(RaftPeerId.valueOf(p.id()), Math.min(left, 2000));
+                RaftClientReply r = c.admin().transferLeadership(RaftPeerId.valueOf(target), left);
                 if (r.isSuccess()) {
-                    LOG.info("{} handed leadership to {} in {} ms", settings.nodeId(), p.id(),
+                    LOG.info("{} handed leadership to {} in {} ms", settings.nodeId(), target,
                             (System.nanoTime() - t0) / 1_000_000L);
                     return;
                 }
-                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), p.id(), r.getException());
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, r.getException());
             } catch (IOException | RuntimeException e) {
-                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), p.id(), e.toString());
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, e.toString());
             }
         }
+    }
+
+    /**
+     * Hand-over targets: the followers that answered this leader within the last election timeout,
+     * most recent first (a transfer to a dead peer only waits out its timeout), then the other
+     * members (right after an election Ratis may not have timed any answer yet).
+     */
+    private List<String> responsiveFollowers() {
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            RoleInfoProto role = server.getDivision(group.getGroupId()).getInfo().getRoleInfoProto();
+            if (role.hasLeaderInfo()) {
+                role.getLeaderInfo().getFollowerInfoList().stream()
+                        .filter(f -> f.getLastRpcElapsedTimeMs() < ELECTION_MAX_MS)
+                        .sorted(java.util.Comparator.comparingLong(ServerRpcProto::getLastRpcElapsedTimeMs))
+                        .map(f -> f.getId().getId().toStringUtf8())
+                        .forEach(out::add);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no follower information: {}", e.toString());
+        }
+        boolean timed = !out.isEmpty();
+        if (!timed) {
+            settings.members().forEach(p -> out.add(p.id()));
+        }
+        out.removeIf(id -> id.equals(settings.nodeId()));
+        return out;
     }
 
     /** The replicated state machine: one descriptor. */
@@ -285,7 +421,7 @@ public final class RatisConsensus implements Consensus {
             byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
             TimelineDescriptor next;
             try {
-                next = TimelineStateMachine.apply(state, TimelineCommand.decode(data));
+                next = TimelineStateMachine.apply(state, TimelineCommand.decode(data), entry.getTerm());
             } catch (RuntimeException e) {
                 LOG.warn("unreadable command at index {} ignored: {}", entry.getIndex(), e.getMessage());
                 next = state;

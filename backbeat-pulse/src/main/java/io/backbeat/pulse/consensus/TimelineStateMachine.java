@@ -13,6 +13,19 @@ public final class TimelineStateMachine {
      * initialization) leave the state unchanged.
      */
     public static TimelineDescriptor apply(TimelineDescriptor state, TimelineCommand command) {
+        return apply(state, command, -1);
+    }
+
+    /**
+     * As {@link #apply(TimelineDescriptor, TimelineCommand)}, for a backend that knows the term of the
+     * log entry carrying {@code command} ({@code entryTerm >= 0}): a leadership record is applied only
+     * for that very term, so no entry can claim a term its leader was not elected in (a record for a
+     * future term would fence every real leader out).
+     */
+    public static TimelineDescriptor apply(TimelineDescriptor state, TimelineCommand command, long entryTerm) {
+        if (entryTerm >= 0 && command instanceof TimelineCommand.AssumeLeadership a && a.term() != entryTerm) {
+            return state;
+        }
         if (command instanceof TimelineCommand.Initialize i) {
             return state != null ? state : i.descriptor();
         }

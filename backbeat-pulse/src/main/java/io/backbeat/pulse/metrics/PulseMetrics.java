@@ -27,6 +27,7 @@ public final class PulseMetrics {
     private final Counter tempoErrors;
     private final Counter leadershipChanges;
     private final Counter malformedClaims;
+    private final Counter fenced;
     private final Map<ClaimState, Counter> claims = new EnumMap<>(ClaimState.class);
     private final AtomicLong leader = new AtomicLong();
     private final AtomicLong term = new AtomicLong();
@@ -50,6 +51,9 @@ public final class PulseMetrics {
                 .register(registry);
         leadershipChanges = Counter.builder("backbeat.leadership.changes").description("leadership or term changes seen")
                 .register(registry);
+        fenced = Counter.builder("backbeat.frames.fenced")
+                .description("frames this node refused to publish because a majority had not confirmed its "
+                        + "leadership within the lease (a stalled or cut-off leader)").register(registry);
         malformedClaims = Counter.builder("backbeat.status.claims.malformed").description("undecodable status claims")
                 .register(registry);
         for (ClaimState s : ClaimState.values()) {
@@ -77,6 +81,14 @@ public final class PulseMetrics {
 
     public void delivered(long latencyNanos) {
         deliveryLatency.record(Duration.ofNanos(Math.max(0, latencyNanos)));
+    }
+
+    public void fenced() {
+        fenced.increment();
+    }
+
+    public long framesFenced() {
+        return (long) fenced.count();
     }
 
     public void tempoError() {

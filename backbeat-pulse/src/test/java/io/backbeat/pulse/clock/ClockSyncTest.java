@@ -1,0 +1,151 @@
+package io.backbeat.pulse.clock;
+
+import io.backbeat.api.EpochClock;
+import io.backbeat.testkit.NatsTestServer;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Nats;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Three clock syncs on a real nats-server, one node 2 s ahead, one 300 ms behind, one true: each
+ * reports its own skew against the cluster median, and malformed traffic is counted and harmless.
+ */
+class ClockSyncTest {
+    private static final String CLUSTER = "clock-test";
+    private static final String SUBJECT = "backbeat." + CLUSTER + ".clock";
+    private static final long MS = 1_000_000L;
+    private static final long TOLERANCE = 20 * MS;
+    private static final EpochClock SYSTEM = EpochClock.system();
+
+    private record Node(String id, long skewNanos, ClockSync sync) {
+    }
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private Connection connect(NatsTestServer server) throws Exception {
+        Connection c = Nats.connect(server.url());
+        toClose.add(c::close);
+        return c;
+    }
+
+    private Node node(NatsTestServer server, String id, long skewNanos) throws Exception {
+        EpochClock skewed = () -> SYSTEM.epochNanos() + skewNanos;
+        ClockSync sync = new ClockSync(connect(server), CLUSTER, id, skewed, Duration.ofMillis(100));
+        toClose.add(sync);
+        return new Node(id, skewNanos, sync.start());
+    }
+
+    private static void assertAccurate(List<Node> nodes) {
+        for (Node n : nodes) {
+            assertThat(n.sync().peersHeard()).as("%s hears both peers", n.id()).isEqualTo(2);
+            assertThat(n.sync().offsetNanos()).as("%s offset", n.id()).isPresent();
+            assertThat(n.sync().offsetNanos().getAsLong()).as("%s: this node minus the cluster median", n.id())
+                    .isBetween(n.skewNanos() - TOLERANCE, n.skewNanos() + TOLERANCE);
+        }
+    }
+
+    private static void print(String when, List<Node> nodes) {
+        for (Node n : nodes) {
+            long off = n.sync().offsetNanos().orElseThrow();
+            System.out.printf("clock %s: %-8s skew %+7.1f ms, measured %+10.4f ms, error %+8.1f us, %d samples, "
+                            + "%d malformed, peers %s%n", when, n.id(), n.skewNanos() / 1e6, off / 1e6,
+                    (off - n.skewNanos()) / 1e3, n.sync().samples(), n.sync().malformed(), peers(n.sync()));
+        }
+    }
+
+    /** Each peer's offset and the round trip of the sample behind it, in ms. */
+    private static String peers(ClockSync sync) {
+        StringBuilder b = new StringBuilder();
+        new java.util.TreeMap<>(sync.peerOffsets()).forEach((peer, off) -> b.append(String.format("%s %+.4f ms (rtt %.3f ms) ",
+                peer, off / 1e6, sync.peerRttNanos(peer).orElse(-1) / 1e6)));
+        return b.toString().trim();
+    }
+
+    @Test
+    void skewedNodesSeeTheirOwnSkewAgainstTheMedianAndMalformedTrafficIsCountedAndHarmless() throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        toClose.add(server);
+        List<Node> nodes = List.of(node(server, "n-ahead", 2_000 * MS), node(server, "n-behind", -300 * MS),
+                node(server, "n-true", 0));
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> assertAccurate(nodes));
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .contains("backbeat-clock-n-ahead", "backbeat-clock-n-behind", "backbeat-clock-n-true");
+        Thread.sleep(1000); // let each window fill (8 samples at 100 ms) before taking the figures
+        print("converged", nodes);
+
+        // a raw client: a valid probe from "n-true" is answered by the two others only
+        Connection raw = connect(server);
+        List<String> responders = new CopyOnWriteArrayList<>();
+        String inbox = raw.createInbox();
+        Dispatcher replies = raw.createDispatcher(m -> {
+            ClockWire.Reply r = ClockWire.decodeReply(m.getData());
+            responders.add(r == null ? "malformed" : r.nodeId());
+        });
+        replies.subscribe(inbox);
+        raw.flush(Duration.ofSeconds(5));
+        raw.publish(SUBJECT, inbox, ClockWire.probe(ClockWire.nodeIdBytes("n-true"), SYSTEM.epochNanos()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> responders.size() >= 2);
+        Thread.sleep(200);
+        assertThat(responders).as("a node does not answer probes carrying its own id")
+                .containsExactlyInAnyOrder("n-ahead", "n-behind");
+
+        // malformed probes: garbage, and a valid probe without a reply subject
+        raw.publish(SUBJECT, inbox, "{not a probe".getBytes(StandardCharsets.UTF_8));
+        raw.publish(SUBJECT, ClockWire.probe(ClockWire.nodeIdBytes("intruder"), SYSTEM.epochNanos()));
+        // malformed replies: garbage and a t0 that is not the probe's, to the real probes of all three nodes
+        Dispatcher liar = raw.createDispatcher(m -> {
+            if (m.getReplyTo() != null) {
+                raw.publish(m.getReplyTo(), new byte[]{1, 'R', 0});
+                raw.publish(m.getReplyTo(), ClockWire.reply(ClockWire.nodeIdBytes("liar"), 42, 1, 2));
+            }
+        });
+        liar.subscribe(SUBJECT);
+        raw.flush(Duration.ofSeconds(5));
+        Thread.sleep(500);
+        raw.closeDispatcher(liar);
+        raw.flush(Duration.ofSeconds(5));
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            for (Node n : nodes) {
+                // 2 bad probes + 2 bad replies to each of its ~5 probes while the liar listened
+                assertThat(n.sync().malformed()).as("%s malformed", n.id()).isGreaterThanOrEqualTo(2 + 2 * 3);
+            }
+        });
+        Map<String, Long> samplesBefore = new java.util.HashMap<>();
+        nodes.forEach(n -> samplesBefore.put(n.id(), n.sync().samples()));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            for (Node n : nodes) {
+                assertThat(n.sync().samples()).as("%s keeps measuring", n.id()).isGreaterThan(samplesBefore.get(n.id()) + 6);
+                assertThat(n.sync().peerOffsets()).as("the liar is never a peer").doesNotContainKey("liar");
+            }
+            assertAccurate(nodes);
+        });
+        print("after malformed traffic", nodes);
+
+        for (Node n : nodes) {
+            n.sync().close();
+        }
+        await().atMost(Duration.ofSeconds(2)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("backbeat-clock-")));
+    }
+}
