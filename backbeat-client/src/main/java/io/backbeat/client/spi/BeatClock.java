@@ -1,56 +1,31 @@
 package io.backbeat.client.spi;
 
-import io.backbeat.api.EpochClock;
-
-import java.util.concurrent.locks.LockSupport;
+import io.backbeat.api.SchedulingClock;
 
 /**
  * The client's clocks: wall time (the grid is defined in it), the monotonic clock (deadlines are
- * measured on it) and a way to wait until a monotonic instant. The test kit supplies a virtual one.
+ * measured on it) and a way to wait until a monotonic instant ({@link SchedulingClock}, the clock
+ * SPI every scheduler of the project shares). The test kit supplies a virtual one.
  */
-public interface BeatClock extends EpochClock {
+public interface BeatClock extends SchedulingClock {
 
-    /** Monotonic nanoseconds, as {@link System#nanoTime()}. */
-    long nanoTime();
-
-    /**
-     * Blocks until {@link #nanoTime()} reaches {@code deadline} (or a little before, if woken);
-     * callers re-check the time.
-     *
-     * @throws InterruptedException when the thread is interrupted
-     */
-    void sleepUntil(long deadline) throws InterruptedException;
-
-    /** The system clocks: {@code Clock.systemUTC()}, {@code System.nanoTime()}, {@code LockSupport.parkNanos}. */
+    /** The system clocks ({@link SchedulingClock#system()}). */
     static BeatClock system() {
-        EpochClock wall = EpochClock.system();
+        SchedulingClock sys = SchedulingClock.system();
         return new BeatClock() {
             @Override
             public long epochNanos() {
-                return wall.epochNanos();
+                return sys.epochNanos();
             }
 
             @Override
             public long nanoTime() {
-                return System.nanoTime();
+                return sys.nanoTime();
             }
 
             @Override
             public void sleepUntil(long deadline) throws InterruptedException {
-                while (true) {
-                    if (Thread.interrupted()) {
-                        throw new InterruptedException();
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return;
-                    }
-                    if (left > 200_000) {
-                        LockSupport.parkNanos(left - 100_000);
-                    } else {
-                        Thread.onSpinWait(); // the last 0.1-0.2 ms: spin for precision
-                    }
-                }
+                sys.sleepUntil(deadline);
             }
         };
     }

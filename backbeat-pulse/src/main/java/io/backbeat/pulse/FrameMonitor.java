@@ -1,0 +1,131 @@
+package io.backbeat.pulse;
+
+import io.backbeat.api.BeatFrame;
+import io.backbeat.api.EpochClock;
+import io.backbeat.api.Timeline;
+import io.backbeat.api.TimelineDescriptor;
+import io.backbeat.api.codec.BackbeatCodec;
+import io.backbeat.api.codec.CodecException;
+import io.backbeat.hlc.HlcTimestamp;
+import io.backbeat.pulse.consensus.Consensus;
+import io.backbeat.pulse.metrics.PulseMetrics;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Every node's view of the frames on the wire: arrival against its own copy of the grid (delivery
+ * latency, the drift estimate, degradation), and the highest (beat, phase) seen, from which a new
+ * leader starts. Frames that do not decode, belong to another cluster or are off the grid are
+ * ignored; a frame whose phase starts more than {@link #SEEN_AHEAD_LIMIT_NANOS} ahead of this node's
+ * clock does not move the highest pair (one forged frame cannot silence a new leader for long).
+ */
+final class FrameMonitor {
+    static final long SEEN_AHEAD_LIMIT_NANOS = 10_000_000_000L;
+
+    private final String clusterId;
+    private final Consensus consensus;
+    private final EpochClock clock;
+    private final PulseMetrics metrics;
+    private final AtomicLong framesObserved = new AtomicLong();
+    private final Object lock = new Object();
+    private volatile PhasePair highestSeen;
+    private volatile long lastFrameSeenEpoch;
+    private volatile long lastFramePhaseEnd;
+    private volatile double lastLagMillis;
+    private volatile double driftRatio;
+    private volatile double hlcDriftSeconds;
+
+    FrameMonitor(String clusterId, Consensus consensus, EpochClock clock, PulseMetrics metrics) {
+        this.clusterId = clusterId;
+        this.consensus = consensus;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    /** One message from the beat subject. */
+    void observe(byte[] data) {
+        long now = clock.epochNanos();
+        BeatFrame f;
+        try {
+            f = BackbeatCodec.decodeFrame(data);
+        } catch (CodecException e) {
+            return;
+        }
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (d == null || !f.clusterId().equals(clusterId)) {
+            return;
+        }
+        Timeline grid = Timeline.of(d);
+        int p = grid.phaseIndexOf(f.phase());
+        if (p < 0) {
+            return;
+        }
+        long start;
+        long end;
+        try {
+            start = grid.phaseStartNanos(f.beatIndex(), p);
+            end = grid.deadlineNanos(f.beatIndex(), p);
+        } catch (ArithmeticException e) {
+            return;
+        }
+        long lag = now - start;
+        if (start - now <= SEEN_AHEAD_LIMIT_NANOS) {
+            noteSeen(f.beatIndex(), p);
+        }
+        framesObserved.incrementAndGet();
+        lastFrameSeenEpoch = now;
+        lastFramePhaseEnd = end;
+        lastLagMillis = lag / 1e6;
+        metrics.delivered(lag);
+        double ratio = Math.abs(lag) / (double) Math.max(1, end - start);
+        driftRatio = driftRatio == 0 ? ratio : driftRatio * 0.9 + ratio * 0.1;
+        metrics.driftRatio(driftRatio);
+        try {
+            hlcDriftSeconds = (HlcTimestamp.parse(f.hlc()).wallMs() - now / 1_000_000L) / 1000.0;
+        } catch (IllegalArgumentException ignored) {
+            // a frame with a bad HLC still tells us it arrived
+        }
+    }
+
+    /** Records a pair seen on the wire or published by this node. */
+    void noteSeen(long beat, int phase) {
+        PhasePair p = new PhasePair(beat, phase);
+        synchronized (lock) {
+            PhasePair h = highestSeen;
+            if (h == null || p.isAfter(h)) {
+                highestSeen = p;
+            }
+        }
+    }
+
+    /** The highest (beat, phase) seen, or null. */
+    PhasePair highestSeen() {
+        return highestSeen;
+    }
+
+    long framesObserved() {
+        return framesObserved.get();
+    }
+
+    /** Wall-clock epoch nanos of the last frame's arrival, 0 before any. */
+    long lastFrameSeenEpoch() {
+        return lastFrameSeenEpoch;
+    }
+
+    /** End of the last frame's phase on the grid. */
+    long lastFramePhaseEnd() {
+        return lastFramePhaseEnd;
+    }
+
+    double lastLagMillis() {
+        return lastLagMillis;
+    }
+
+    double driftRatio() {
+        return driftRatio;
+    }
+
+    double hlcDriftSeconds() {
+        return hlcDriftSeconds;
+    }
+}
