@@ -54,11 +54,19 @@ final class BeatEmitter implements AutoCloseable {
         /** The highest (beat, phase) seen on the wire, or null. */
         PhasePair highestSeen();
 
-        /** A frame went out. */
+        /** A frame is being sent now (called right before the send, which may still be refused). */
         void published(long beat, int phase);
 
         /** Asks for leadership to move elsewhere (asynchronous, rate-limited by the host). */
         void handOver(String why);
+
+        /**
+         * {@link SchedulingClock#nanoTime()} of the oldest publish not yet seen coming back on the beat
+         * subject, 0 when every publish has come back: frames that leave but never arrive (a
+         * half-open connection, a partition between this node and its NATS server) show here long
+         * before the client library notices.
+         */
+        long unconfirmedSinceNanos();
     }
 
     /** Where frames go: the NATS connection in production, a recorder in tests. */
@@ -253,6 +261,8 @@ final class BeatEmitter implements AutoCloseable {
             return;
         }
         long t0 = System.nanoTime();
+        // told before the send: the frame's echo can arrive before publish() returns
+        host.published(target.beatIndex(), target.phaseIndex());
         try {
             sink.publish(payload);
         } catch (IllegalStateException e) {
@@ -262,7 +272,6 @@ final class BeatEmitter implements AutoCloseable {
             return;
         }
         lastPublishNanos = clock.nanoTime();
-        host.published(target.beatIndex(), target.phaseIndex());
         metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
         metrics.tempo(target.tempoBpm());
     }
@@ -297,17 +306,22 @@ final class BeatEmitter implements AutoCloseable {
         if (clockWhy != null) {
             return clockWhy;
         }
+        long now = clock.nanoTime();
+        long limit = Math.max(phaseNanosNow(d), 250_000_000L);
         if (sink.connected()) {
             natsDownSinceNanos = 0;
+            long unconfirmed = host.unconfirmedSinceNanos();
+            if (unconfirmed != 0 && now - unconfirmed > limit) {
+                return "this node's frames have not come back from NATS for " + (now - unconfirmed) / 1_000_000
+                        + " ms";
+            }
             return null;
         }
-        long now = clock.nanoTime();
         if (natsDownSinceNanos == 0) {
             natsDownSinceNanos = now;
             return null;
         }
-        long phase = phaseNanosNow(d);
-        if (now - natsDownSinceNanos > Math.max(phase, 250_000_000L)) {
+        if (now - natsDownSinceNanos > limit) {
             return "NATS " + sink.status() + " for " + (now - natsDownSinceNanos) / 1_000_000 + " ms";
         }
         return null;

@@ -1,7 +1,7 @@
 package io.backbeat.pulse;
 
 import io.backbeat.api.BeatFrame;
-import io.backbeat.api.EpochClock;
+import io.backbeat.api.SchedulingClock;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.codec.BackbeatCodec;
@@ -23,8 +23,9 @@ final class FrameMonitor {
     static final long SEEN_AHEAD_LIMIT_NANOS = 10_000_000_000L;
 
     private final String clusterId;
+    private final String nodeId;
     private final Consensus consensus;
-    private final EpochClock clock;
+    private final SchedulingClock clock;
     private final PulseMetrics metrics;
     private final AtomicLong framesObserved = new AtomicLong();
     private final Object lock = new Object();
@@ -34,9 +35,11 @@ final class FrameMonitor {
     private volatile double lastLagMillis;
     private volatile double driftRatio;
     private volatile double hlcDriftSeconds;
+    private volatile long unconfirmedSinceNanos;
 
-    FrameMonitor(String clusterId, Consensus consensus, EpochClock clock, PulseMetrics metrics) {
+    FrameMonitor(String clusterId, String nodeId, Consensus consensus, SchedulingClock clock, PulseMetrics metrics) {
         this.clusterId = clusterId;
+        this.nodeId = nodeId;
         this.consensus = consensus;
         this.clock = clock;
         this.metrics = metrics;
@@ -54,6 +57,9 @@ final class FrameMonitor {
         TimelineDescriptor d = consensus.committedTimeline();
         if (d == null || !f.clusterId().equals(clusterId)) {
             return;
+        }
+        if (nodeId.equals(f.leaderId())) {
+            unconfirmedSinceNanos = 0; // our own frame came back: NATS carries what we publish
         }
         Timeline grid = Timeline.of(d);
         int p = grid.phaseIndexOf(f.phase());
@@ -96,6 +102,18 @@ final class FrameMonitor {
                 highestSeen = p;
             }
         }
+    }
+
+    /** This node published a frame: unconfirmed until it comes back on the beat subject. */
+    void notePublished() {
+        if (unconfirmedSinceNanos == 0) {
+            unconfirmedSinceNanos = clock.nanoTime();
+        }
+    }
+
+    /** Monotonic time of the oldest own publish not seen coming back, 0 when none is outstanding. */
+    long unconfirmedSinceNanos() {
+        return unconfirmedSinceNanos;
     }
 
     /** The highest (beat, phase) seen, or null. */

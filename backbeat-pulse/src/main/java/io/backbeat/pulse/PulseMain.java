@@ -164,6 +164,8 @@ public final class PulseMain {
     static Options natsOptions(PulseConfig cfg) throws Exception {
         Options.Builder b = new Options.Builder().servers(cfg.natsServers().toArray(new String[0]))
                 .connectionName("backbeat-pulse-" + cfg.nodeId()).maxReconnects(-1)
+                // the servers in the order given: operators list the nearest first, the rest are for failover
+                .noRandomize()
                 .reconnectWait(Duration.ofMillis(250)).pingInterval(Duration.ofSeconds(2))
                 // no reconnect buffer: a frame that can't go out now must never arrive late
                 .reconnectBufferSize(0);

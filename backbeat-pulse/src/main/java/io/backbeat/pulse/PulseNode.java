@@ -100,7 +100,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.initialPhases = List.copyOf(phases);
         this.grace = grace;
         this.lastHandOverNanos = System.nanoTime() - HAND_OVER_COOLDOWN_NANOS;
-        this.frames = new FrameMonitor(clusterId, consensus, clock, metrics);
+        this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.status = new StatusAggregator(clusterId, metrics);
         this.responder = new TimelineResponder(consensus, nats::publish);
         this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(nats, ClusterId.beatSubject(clusterId)),
@@ -280,6 +280,12 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         @Override
         public void published(long beat, int phase) {
             frames.noteSeen(beat, phase);
+            frames.notePublished();
+        }
+
+        @Override
+        public long unconfirmedSinceNanos() {
+            return frames.unconfirmedSinceNanos();
         }
 
         @Override

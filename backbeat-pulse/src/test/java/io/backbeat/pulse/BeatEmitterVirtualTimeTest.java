@@ -40,6 +40,7 @@ class BeatEmitterVirtualTimeTest {
     private final AtomicReference<String> clockProblem = new AtomicReference<>();
     private final AtomicReference<PhasePair> highestSeen = new AtomicReference<>();
     private final AtomicInteger handOvers = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong unconfirmedSince = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean connected = true;
     private BeatEmitter emitter;
     private TimelineDescriptor grid;
@@ -93,6 +94,11 @@ class BeatEmitterVirtualTimeTest {
             @Override
             public void handOver(String why) {
                 handOvers.incrementAndGet();
+            }
+
+            @Override
+            public long unconfirmedSinceNanos() {
+                return unconfirmedSince.get();
             }
         };
         HybridLogicalClock hlc = HybridLogicalClock.builder("v1").physicalClock(() -> clock.epochNanos() / 1_000_000)
@@ -218,5 +224,16 @@ class BeatEmitterVirtualTimeTest {
         var expected = t.following(ahead);
         assertThat(first.beatIndex() * 3 + t.phaseIndexOf(first.phase()))
                 .isEqualTo(expected.beatIndex() * 3 + expected.phaseIndex());
+    }
+
+    @Test
+    void framesThatNeverComeBackFromNatsMakeTheLeaderHandOver() {
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(handOvers.get()).isZero();
+        unconfirmedSince.set(clock.nanoTime()); // published, and nothing has come back since
+        clock.advance(Duration.ofMillis(200));
+        assertThat(handOvers.get()).as("not before max(phase, 250 ms)").isZero();
+        clock.advance(Duration.ofMillis(300));
+        assertThat(handOvers.get()).as("a leader whose frames vanish hands over").isPositive();
     }
 }

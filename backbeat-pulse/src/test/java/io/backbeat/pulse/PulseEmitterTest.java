@@ -88,8 +88,8 @@ class PulseEmitterTest {
     private record Leader(NatsTestServer server, InMemoryConsensus consensus, PulseMetrics metrics, PulseNode node) {
     }
 
-    /** A nats-server, this test's subscriber and node e1 leading in term 1, with 6 frames received. */
-    private Leader startLeader() throws Exception {
+    /** A nats-server, this test's subscriber and node e1 (not started), its view leading in term 1. */
+    private Leader leaderNode() throws Exception {
         NatsTestServer server = NatsTestServer.start();
         toClose.add(server);
         subscribe(server);
@@ -97,9 +97,15 @@ class PulseEmitterTest {
         PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
         PulseNode node = node(server, consensus, metrics, "e1");
         consensus.set(true, 1, "e1");
-        node.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
         return new Leader(server, consensus, metrics, node);
+    }
+
+    /** {@link #leaderNode()} started, with 6 frames received. */
+    private Leader startLeader() throws Exception {
+        Leader leader = leaderNode();
+        leader.node().start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> arrivals().size() >= 6);
+        return leader;
     }
 
     /** No frame for a phase that starts after {@code epochNanos} (1 ms of slack for the fence-to-publish step). */
@@ -288,15 +294,11 @@ class PulseEmitterTest {
 
     @Test
     void aLeaderWhoseClockIsOffPublishesNothingHandsOverAndIsNotReady() throws Exception {
-        NatsTestServer server = NatsTestServer.start();
-        toClose.add(server);
-        subscribe(server);
-        InMemoryConsensus consensus = new InMemoryConsensus("e1");
-        PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
-        PulseNode node = node(server, consensus, metrics, "e1");
+        Leader leader = leaderNode();
+        InMemoryConsensus consensus = leader.consensus();
+        PulseNode node = leader.node();
         java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong(2_000_000_000L);
         node.clockDiscipline(() -> java.util.OptionalLong.of(offset.get()), Duration.ofMillis(100));
-        consensus.set(true, 1, "e1");
         node.start();
         Thread.sleep(1000);
         assertThat(arrivals()).as("a leader 2 s off the cluster's clock publishes nothing").isEmpty();

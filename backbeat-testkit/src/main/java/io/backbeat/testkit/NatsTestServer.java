@@ -32,12 +32,105 @@ public final class NatsTestServer implements AutoCloseable {
     private final Path binary;
     private final int port;
     private final Path logFile;
+    private final List<String> extraArgs;
     private Process process;
 
-    private NatsTestServer(Path binary, int port) throws IOException {
+    private NatsTestServer(Path binary, int port, List<String> extraArgs) throws IOException {
         this.binary = binary;
         this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
         this.logFile = Files.createTempFile("nats-server-" + port + "-", ".log");
+    }
+
+    /**
+     * {@code size} servers routed into one NATS cluster on loopback (each with a client port and a
+     * cluster port), for tests that lose one server while clients fail over to the others. Returns
+     * once every server accepts clients; routes form within moments after that (see
+     * {@link #awaitRouted(List)}).
+     */
+    public static List<NatsTestServer> cluster(int size) {
+        if (size < 2) {
+            throw new IllegalArgumentException("a cluster has at least 2 servers, got " + size);
+        }
+        List<Integer> clusterPorts = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            clusterPorts.add(freePort());
+        }
+        String name = "backbeat-test-" + Long.toHexString(System.nanoTime());
+        List<NatsTestServer> servers = new ArrayList<>();
+        try {
+            for (int i = 0; i < size; i++) {
+                List<String> routes = new ArrayList<>();
+                for (int j = 0; j < size; j++) {
+                    if (j != i) {
+                        routes.add("nats://127.0.0.1:" + clusterPorts.get(j));
+                    }
+                }
+                NatsTestServer s = new NatsTestServer(findBinary(), freePort(), List.of("--cluster_name", name,
+                        "--cluster", "nats://127.0.0.1:" + clusterPorts.get(i), "--routes", String.join(",", routes)));
+                servers.add(s);
+                s.launch();
+            }
+            return List.copyOf(servers);
+        } catch (IOException | RuntimeException e) {
+            servers.forEach(NatsTestServer::stop);
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /**
+     * Waits (up to 15 s) until a message published on each server reaches a subscriber on every
+     * other running one: the routes are up.
+     */
+    public static void awaitRouted(List<NatsTestServer> servers) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        List<NatsTestServer> up = servers.stream().filter(NatsTestServer::isRunning).toList();
+        List<io.nats.client.Connection> conns = new ArrayList<>();
+        try {
+            for (NatsTestServer s : up) {
+                conns.add(io.nats.client.Nats.connect(s.url()));
+            }
+            String subject = "_backbeat.route-check." + Long.toHexString(System.nanoTime());
+            List<io.nats.client.Subscription> subs = new ArrayList<>();
+            for (io.nats.client.Connection c : conns) {
+                subs.add(c.subscribe(subject));
+                c.flush(Duration.ofSeconds(5));
+            }
+            for (int i = 0; i < conns.size(); i++) {
+                for (int j = 0; j < conns.size(); j++) {
+                    if (i == j) {
+                        continue;
+                    }
+                    while (true) {
+                        conns.get(i).publish(subject, new byte[]{(byte) i});
+                        conns.get(i).flush(Duration.ofSeconds(5));
+                        io.nats.client.Message m = subs.get(j).nextMessage(Duration.ofMillis(100));
+                        while (m != null && m.getData()[0] != (byte) i) {
+                            m = subs.get(j).nextMessage(Duration.ofMillis(10));
+                        }
+                        if (m != null) {
+                            break;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("NATS routes did not form within " + START_TIMEOUT);
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not check NATS routes: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking NATS routes", e);
+        } finally {
+            for (io.nats.client.Connection c : conns) {
+                try {
+                    c.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     /** Starts a server on a free port. */
@@ -48,7 +141,7 @@ public final class NatsTestServer implements AutoCloseable {
     /** Starts a server on {@code port}. */
     public static NatsTestServer start(int port) {
         try {
-            NatsTestServer s = new NatsTestServer(findBinary(), port);
+            NatsTestServer s = new NatsTestServer(findBinary(), port, List.of());
             s.launch();
             return s;
         } catch (IOException e) {
@@ -106,6 +199,7 @@ public final class NatsTestServer implements AutoCloseable {
     private synchronized void launch() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-a", "127.0.0.1", "-p", Integer.toString(port),
                 "-m", "0"));
+        cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         process = pb.start();

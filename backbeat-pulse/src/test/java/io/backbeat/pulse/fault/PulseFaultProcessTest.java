@@ -1,0 +1,261 @@
+package io.backbeat.pulse.fault;
+
+import io.backbeat.testkit.NatsTestServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.SoftAssertions.assertSoftly;
+
+/**
+ * Three Ratis pulse processes (240 BPM, bar 4, plan/execute/review) under real faults, each test asserting
+ * what users are promised: the next frame within 2.5 s of the fault, no frame of a superseded term once a
+ * newer term has published, no (beat, phase) twice or backwards at an outside subscriber; a node told to
+ * stop stops; a node that cannot start exits non-zero. Figures are printed on lines starting {@code fault }.
+ * Logs and data dirs stay in {@code target/fault/<test>-<run>}.
+ */
+@Timeout(value = 90)
+class PulseFaultProcessTest {
+    private static final double PROMISED_GAP_MS = 2500;
+    private static final String CLUSTER = "fault";
+
+    private NatsTestServer nats;
+    private PulseProcessCluster cluster;
+    private Observer observer;
+    private Path base;
+
+    @BeforeEach
+    void setUp(TestInfo info) throws Exception {
+        nats = NatsTestServer.start();
+        base = Path.of("target", "fault", info.getTestMethod().orElseThrow().getName() + "-"
+                + Long.toHexString(System.nanoTime())).toAbsolutePath();
+        Files.createDirectories(base);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (observer != null) {
+            observer.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+            String left = HostFaults.run(List.of("sh", "-c", "iptables -S 2>/dev/null | grep -F -- '"
+                    + cluster.ruleComment() + "' || true")).output();
+            List<String> cgroups = HostFaults.cgroup2Root().map(root -> {
+                try (Stream<Path> s = Files.list(root)) {
+                    return s.map(p -> p.getFileName().toString())
+                            .filter(n -> n.startsWith("backbeat-" + cluster.runId())).toList();
+                } catch (IOException e) {
+                    return List.<String>of();
+                }
+            }).orElse(List.of());
+            assertThat(left).as("iptables rules left by run %s", cluster.runId()).isEmpty();
+            assertThat(cgroups).as("cgroup dirs left by run %s", cluster.runId()).isEmpty();
+        }
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    private PulseProcessCluster.Builder builder() {
+        return PulseProcessCluster.builder(nats.url(), base).cluster(CLUSTER).nodes("f1", "f2", "f3");
+    }
+
+    /** Starts three nodes and an observer; returns once 12 frames have arrived. */
+    private void startCluster() throws Exception {
+        cluster = builder().build();
+        observer = Observer.connect(nats.url(), CLUSTER);
+        long t0 = System.nanoTime();
+        cluster.startAll();
+        assertThat(observer.awaitFrames(12, Duration.ofSeconds(60)))
+                .as("12 frames within 60 s of launch; logs in %s", base).isTrue();
+        System.out.printf(Locale.ROOT, "fault setup: 3 ratis processes, 12 frames %d ms after launch (run %s)%n",
+                (System.nanoTime() - t0) / 1_000_000, cluster.runId());
+    }
+
+    /** The promises after a fault at {@code faultAt}, observed until {@code endAt}. */
+    private void assertPromises(String name, String leader, long term, long faultAt, long endAt) {
+        double first = observer.gapAfterMs(faultAt);
+        double handOver = observer.gapToNewLeadershipMs(faultAt);
+        double silence = observer.maxSilenceMs(faultAt, endAt);
+        int superseded = observer.supersededTermFrames();
+        int dupBack = observer.duplicateOrBackwardPairs();
+        Observer.Arrival lastFrame = observer.last();
+        System.out.printf(Locale.ROOT, "fault %s: leader %s (term %d); first frame after %.0f ms, first frame of "
+                        + "another term/leader after %.0f ms (%s), longest silence %.0f ms; superseded-term frames %d, "
+                        + "duplicate/backwards pairs %d; %d frames, terms %s%n", name, leader, term, first, handOver,
+                lastFrame == null ? "-" : lastFrame.frame().leaderId() + " term " + lastFrame.frame().term(), silence,
+                superseded, dupBack, observer.count(), observer.terms());
+        String around = "frames around the fault:\n" + observer.describeAround(faultAt, 4, 6) + "logs in " + base;
+        assertSoftly(s -> {
+            s.assertThat(first).as("ms to the first frame after the fault\n%s", around)
+                    .isBetween(0.0, PROMISED_GAP_MS);
+            s.assertThat(silence).as("longest silence (ms) from the fault to the end of observation\n%s", around)
+                    .isLessThanOrEqualTo(PROMISED_GAP_MS);
+            s.assertThat(handOver).as("ms to the first frame of a new term or leader\n%s", around)
+                    .isBetween(0.0, PROMISED_GAP_MS);
+            s.assertThat(observer.supersededTermDetails()).as("frames of a superseded term").isEmpty();
+            s.assertThat(observer.duplicateOrBackwardDetails()).as("duplicate or backwards (beat, phase)").isEmpty();
+        });
+    }
+
+    @Test
+    void aLeaderFrozenWithSigstopForFiveSecondsIsReplacedAndStaysFencedAfterSigcont() throws Exception {
+        startCluster();
+        String leader = observer.currentLeader();
+        long term = observer.currentTerm();
+        long faultAt = System.nanoTime();
+        cluster.stop(leader);
+        Thread.sleep(5000);
+        cluster.cont(leader);
+        long contAt = System.nanoTime();
+        Thread.sleep(5000);
+        long endAt = System.nanoTime();
+        System.out.printf(Locale.ROOT, "fault stopcont: after SIGCONT of %s: first frame after %.0f ms, longest "
+                        + "silence %.0f ms%n", leader, observer.gapAfterMs(contAt),
+                observer.maxSilenceMs(contAt, endAt));
+        assertPromises("stopcont", leader, term, faultAt, endAt);
+    }
+
+    @Test
+    void aLeaderPartitionedFromItsPeersForFiveSecondsIsReplacedAndStaysFencedAfterHealing() throws Exception {
+        Optional<String> problem = HostFaults.partitionProblem();
+        Assumptions.assumeTrue(problem.isEmpty(),
+                () -> "needs root with iptables and cgroup v2: " + problem.orElse(""));
+        startCluster();
+        String leader = observer.currentLeader();
+        long term = observer.currentTerm();
+        long faultAt = System.nanoTime();
+        cluster.partition(leader);
+        Thread.sleep(4000);
+        // NATS still flows to the cut-off node (it keeps observing frames); Raft does not (it lost the lead)
+        String during = adminBody(leader, "/leader");
+        Thread.sleep(1000);
+        String dropped = cluster.droppedPackets();
+        cluster.heal(leader);
+        System.out.printf(Locale.ROOT, "fault partition: iptables dropped %s while %s was cut off; its /leader 4 s "
+                + "in: %s%n", dropped, leader, during);
+        long healAt = System.nanoTime();
+        Thread.sleep(5000);
+        long endAt = System.nanoTime();
+        String view = adminBody(leader, "/leader");
+        System.out.printf(Locale.ROOT, "fault partition: after healing %s: first frame after %.0f ms, longest "
+                + "silence %.0f ms; its /leader now %s%n", leader, observer.gapAfterMs(healAt),
+                observer.maxSilenceMs(healAt, endAt), view);
+        assertPromises("partition", leader, term, faultAt, endAt);
+    }
+
+    @Test
+    void sigtermOfANodeWhosePeersWereKilledExitsWithinThreeSeconds() throws Exception {
+        startCluster();
+        String survivor = observer.currentLeader();
+        for (String id : cluster.ids()) {
+            if (!id.equals(survivor)) {
+                cluster.kill(id);
+            }
+        }
+        Thread.sleep(1000);
+        long nanos = cluster.term(survivor, Duration.ofSeconds(30));
+        Integer status = nanos < 0 ? null : cluster.node(survivor).process().exitValue();
+        System.out.printf(Locale.ROOT, "fault term-alone: %s (was leader) SIGTERMed 1 s after both peers were "
+                        + "SIGKILLed: exited after %s with status %s%n", survivor,
+                nanos < 0 ? "more than 30000 ms (still running)" : String.format(Locale.ROOT, "%.0f ms", nanos / 1e6),
+                status);
+        assertThat(nanos).as("ns from SIGTERM to exit (-1 = still running after 30 s); log:\n%s",
+                tail(cluster.log(survivor))).isBetween(0L, 3_500_000_000L);
+    }
+
+    @Test
+    void aNodeWhoseDataDirIsARegularFileExitsNonZeroAndSaysWhy() throws Exception {
+        Path file = base.resolve("not-a-dir");
+        Files.writeString(file, "a regular file where the data dir should be\n");
+        cluster = builder().dataDir("f1", file).build();
+        long t0 = System.nanoTime();
+        cluster.start("f1");
+        Integer status = cluster.awaitExit("f1", Duration.ofSeconds(20));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        String log = cluster.log("f1");
+        System.out.printf(Locale.ROOT, "fault bad-data-dir (regular file): %s; cause in log: %s%n",
+                status == null ? "still running after " + ms + " ms" : "exited " + status + " after " + ms + " ms",
+                causeLine(log, file.toString()));
+        assertThat(status).as("exit status within 20 s (null = still running); log:\n%s", tail(log)).isNotNull();
+        assertThat(status).as("exit status").isNotZero();
+        assertThat(log).as("the log names the data dir").contains(file.toString());
+    }
+
+    @Test
+    void aNodeWhoseRaftStorageIsCorruptExitsNonZeroAndSaysWhy() throws Exception {
+        startCluster();
+        cluster.kill("f1");
+        cluster.kill("f2");
+        cluster.kill("f3");
+        // the Ratis layout under a data dir: <group uuid>/current/{raft-meta, log_inprogress_N, ...}
+        Path meta;
+        try (Stream<Path> s = Files.walk(cluster.node("f1").dataDir())) {
+            meta = s.filter(p -> p.getFileName().toString().equals("raft-meta")).findFirst().orElse(null);
+        }
+        assertThat(meta).as("raft-meta under %s", cluster.node("f1").dataDir()).isNotNull();
+        try (Stream<Path> s = Files.list(meta.getParent())) {
+            s.filter(p -> p.getFileName().toString().startsWith("log_")
+                            || p.getFileName().toString().startsWith("raft-meta"))
+                    .forEach(p -> {
+                        try {
+                            Files.write(p, new byte[]{(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef, 0, 0, 0, 7});
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+        }
+        long t0 = System.nanoTime();
+        cluster.start("f1");
+        Integer status = cluster.awaitExit("f1", Duration.ofSeconds(20));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        String log = cluster.log("f1");
+        String thisRun = log.substring(log.lastIndexOf("=== start"));
+        System.out.printf(Locale.ROOT, "fault corrupt-storage (garbage raft-meta and log segments): %s; "
+                        + "cause in log: %s%n",
+                status == null ? "still running after " + ms + " ms" : "exited " + status + " after " + ms + " ms",
+                causeLine(thisRun, "raft-meta"));
+        assertThat(status).as("exit status within 20 s (null = still running); log:\n%s", tail(thisRun)).isNotNull();
+        assertThat(status).as("exit status").isNotZero();
+        assertThat(thisRun).as("the log names the bad file").contains("raft-meta");
+    }
+
+    private String adminBody(String id, String path) {
+        try {
+            PulseProcessCluster.AdminResponse r = cluster.admin(id, path);
+            return r.status() + " " + r.body().replace('\n', ' ');
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    /** The first log line naming {@code hint}, else the first exception line. */
+    private static String causeLine(String log, String hint) {
+        return log.lines().filter(l -> l.contains(hint) && !l.startsWith("=== start")).findFirst()
+                .or(() -> log.lines().filter(l -> l.contains("Exception") || l.contains("Error")).findFirst())
+                .map(String::trim).orElse("(none)");
+    }
+
+    private static String tail(String log) {
+        List<String> lines = log.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    }
+}
