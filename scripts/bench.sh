@@ -7,6 +7,10 @@
 #   ./scripts/bench.sh soak [minutes] [ratis|atomix] [kill|term] [everySeconds]
 #                                      # 3 pulse processes; the leader SIGKILLed (or SIGTERMed) again and
 #                                      # again and restarted; reports gaps, duplicates, what a client saw
+#   ./scripts/bench.sh chaos [repeats] [kill,stopcont,partition,skew,natsloss] [bpm]
+#                                      # 3 pulse processes; each scenario's fault injected into the leader
+#                                      # [repeats] times (default 3); gap to the next frame, superseded-term
+#                                      # frames, duplicate/backwards pairs at a subscriber (partition: root)
 # Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +21,14 @@ if [ "${1:-}" = "soak" ]; then
   shift
   java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.PulseSoakHarness "$@" 2>&1 \
     | grep -E '^(soak|  |frames|failovers|client|logs)'
+  exit 0
+fi
+if [ "${1:-}" = "chaos" ]; then
+  NATS_SERVER_BIN="$(scripts/ensure-nats.sh)"
+  export NATS_SERVER_BIN
+  shift
+  cp=backbeat-bench/target/benchmarks.jar
+  java -cp "$cp" io.backbeat.bench.ChaosHarness "$@" 2>&1 | grep -E '^(chaos|  )'
   exit 0
 fi
 if [ "${1:-}" = "pulse" ]; then

@@ -45,8 +45,11 @@ final class BeatEmitter implements AutoCloseable {
 
     /** What the emitter needs from the rest of the node. */
     interface Host {
-        /** Why this node's clock disqualifies it from leading, or null. */
+        /** Why this node may not lead (its clock off the cluster's, its log unwritable): it hands over. Or null. */
         String clockProblem();
+
+        /** Why this leader must not publish yet without handing over (its clock not measured yet), or null. */
+        String holdReason();
 
         /** The highest term this node has seen anywhere. */
         long highestTerm();
@@ -67,6 +70,12 @@ final class BeatEmitter implements AutoCloseable {
          * before the client library notices.
          */
         long unconfirmedSinceNanos();
+
+        /**
+         * This leader's frames vanish on the way to NATS: drop the connection at once, discarding what
+         * the socket still holds (so nothing arrives late once the path heals), and hand over.
+         */
+        void framesVanish(String why);
     }
 
     /** Where frames go: the NATS connection in production, a recorder in tests. */
@@ -171,6 +180,11 @@ final class BeatEmitter implements AutoCloseable {
                     pause(SLICE_NANOS);
                     continue;
                 }
+                if (host.holdReason() != null) {
+                    last = null;
+                    pause(SLICE_NANOS);
+                    continue;
+                }
                 String handOver = reasonToHandOver(d);
                 if (handOver != null) {
                     host.handOver(handOver);
@@ -242,7 +256,7 @@ final class BeatEmitter implements AutoCloseable {
             LOG.info("{} lost leadership before beat {} {}: not publishing", nodeId, target.beatIndex(), target.phase());
             return false;
         }
-        String clockWhy = host.clockProblem();
+        String clockWhy = host.clockProblem() != null ? host.clockProblem() : host.holdReason();
         if (clockWhy != null) {
             fenced(target, clockWhy);
             return false;
@@ -312,8 +326,10 @@ final class BeatEmitter implements AutoCloseable {
             natsDownSinceNanos = 0;
             long unconfirmed = host.unconfirmedSinceNanos();
             if (unconfirmed != 0 && now - unconfirmed > limit) {
-                return "this node's frames have not come back from NATS for " + (now - unconfirmed) / 1_000_000
+                String why = "this node's frames have not come back from NATS for " + (now - unconfirmed) / 1_000_000
                         + " ms";
+                host.framesVanish(why);
+                return why;
             }
             return null;
         }

@@ -71,10 +71,12 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile long leadershipTerm = -1;
     private volatile boolean wasLeader;
     private volatile long lastHandOverNanos;
+    private volatile long lastNatsDropNanos;
     private volatile long leaderSinceNanos;
     private volatile String commitProblem;
     private volatile long commitProblemNanos;
     private volatile Supplier<OptionalLong> clockOffset = OptionalLong::empty;
+    private volatile boolean clockDisciplined;
     private volatile Duration maxClockOffset = Duration.ofMillis(100);
 
     /** A node on the system clocks; nothing runs until {@link #start()}. */
@@ -100,6 +102,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.initialPhases = List.copyOf(phases);
         this.grace = grace;
         this.lastHandOverNanos = System.nanoTime() - HAND_OVER_COOLDOWN_NANOS;
+        this.lastNatsDropNanos = lastHandOverNanos;
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.status = new StatusAggregator(clusterId, metrics);
         this.responder = new TimelineResponder(consensus, nats::publish);
@@ -139,6 +142,20 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     public void clockDiscipline(Supplier<OptionalLong> offset, Duration bound) {
         this.clockOffset = offset;
         this.maxClockOffset = bound;
+        this.clockDisciplined = true;
+    }
+
+    /**
+     * Under clock discipline in a cluster of several members, a leader publishes only once its clock
+     * has been measured against a peer's (within a second of start when the peers answer): a node
+     * whose clock is off must not publish even the first frames of the cluster.
+     */
+    String clockHold() {
+        if (clockDisciplined && clockOffset.get().isEmpty() && consensus.leadership().clusterSize() > 1) {
+            return "clock offset to the cluster not measured yet (no peer has answered on "
+                    + "backbeat." + clusterId + ".clock)";
+        }
+        return null;
     }
 
     /** The clock problem, or null when the offset is unknown or within the bound. */
@@ -260,11 +277,42 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         t.start();
     }
 
+    /**
+     * Closes the NATS socket with a reset (no linger: the kernel discards what it has not sent, so a
+     * frame held there is never delivered late when the path heals) and lets jnats reconnect; at
+     * most once per hand-over cooldown.
+     */
+    private void dropNatsConnection(String why) {
+        long now = System.nanoTime();
+        if (closed || now - lastNatsDropNanos < HAND_OVER_COOLDOWN_NANOS) {
+            return;
+        }
+        lastNatsDropNanos = now;
+        LOG.warn("{} drops its NATS connection: {}", nodeId, why);
+        Thread t = new Thread(() -> {
+            try {
+                nats.forceReconnect(io.nats.client.ForceReconnectOptions.FORCE_CLOSE_INSTANCE);
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("forced NATS reconnect failed: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "backbeat-nats-reset-" + nodeId);
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The emitter's view of this node. */
     private final class EmitterHost implements BeatEmitter.Host {
         @Override
         public String clockProblem() {
-            return PulseNode.this.clockProblem();
+            String clockWhy = PulseNode.this.clockProblem();
+            return clockWhy != null ? clockWhy : consensus.storageProblem();
+        }
+
+        @Override
+        public String holdReason() {
+            return clockHold();
         }
 
         @Override
@@ -286,6 +334,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         @Override
         public long unconfirmedSinceNanos() {
             return frames.unconfirmedSinceNanos();
+        }
+
+        @Override
+        public void framesVanish(String why) {
+            dropNatsConnection(why);
         }
 
         @Override
@@ -409,9 +462,13 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         if (nats.getStatus() != Connection.Status.CONNECTED) {
             why.add("NATS " + nats.getStatus());
         }
-        String clockWhy = clockProblem();
+        String clockWhy = clockProblem() != null ? clockProblem() : clockHold();
         if (clockWhy != null) {
             why.add(clockWhy);
+        }
+        String storage = consensus.storageProblem();
+        if (storage != null) {
+            why.add(storage);
         }
         return why;
     }

@@ -40,6 +40,7 @@ class BeatEmitterVirtualTimeTest {
     private final AtomicReference<String> clockProblem = new AtomicReference<>();
     private final AtomicReference<PhasePair> highestSeen = new AtomicReference<>();
     private final AtomicInteger handOvers = new AtomicInteger();
+    private final AtomicInteger vanished = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong unconfirmedSince = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean connected = true;
     private BeatEmitter emitter;
@@ -77,6 +78,11 @@ class BeatEmitterVirtualTimeTest {
             }
 
             @Override
+            public String holdReason() {
+                return null;
+            }
+
+            @Override
             public long highestTerm() {
                 return 1;
             }
@@ -99,6 +105,11 @@ class BeatEmitterVirtualTimeTest {
             @Override
             public long unconfirmedSinceNanos() {
                 return unconfirmedSince.get();
+            }
+
+            @Override
+            public void framesVanish(String why) {
+                vanished.incrementAndGet();
             }
         };
         HybridLogicalClock hlc = HybridLogicalClock.builder("v1").physicalClock(() -> clock.epochNanos() / 1_000_000)
@@ -235,5 +246,6 @@ class BeatEmitterVirtualTimeTest {
         assertThat(handOvers.get()).as("not before max(phase, 250 ms)").isZero();
         clock.advance(Duration.ofMillis(300));
         assertThat(handOvers.get()).as("a leader whose frames vanish hands over").isPositive();
+        assertThat(vanished.get()).as("and drops its NATS connection").isPositive();
     }
 }

@@ -124,8 +124,9 @@ public final class ClockOffsetEstimator {
      *
      * <p>The median is taken over {@code {0 (this node)} ∪ {offsets of the peers fresh at
      * nowEpochNanos}} and negated (peer offsets are peer minus local). With an even count the median
-     * is the average of the two middle values, truncated toward zero: with one peer at {@code +d},
-     * this node reports {@code -(d / 2)}, as neither side can tell which clock is wrong.
+     * is the one of the two middle values nearer to zero: an even split cannot tell which clock is
+     * wrong, so it gives this node the benefit of the doubt (with one peer at {@code +d}, both nodes
+     * report 0, and neither is disqualified from leading; with three nodes one wrong clock is found).
      *
      * @param nowEpochNanos now on this node's clock, epoch nanoseconds
      * @return empty when no peer is fresh
@@ -143,7 +144,10 @@ public final class ClockOffsetEstimator {
         }
         offsets.sort(null);
         int n = offsets.size();
-        long median = n % 2 == 1 ? offsets.get(n / 2) : (offsets.get(n / 2 - 1) + offsets.get(n / 2)) / 2;
+        long median = offsets.get(n / 2);
+        if (n % 2 == 0 && Math.abs(offsets.get(n / 2 - 1)) < Math.abs(median)) {
+            median = offsets.get(n / 2 - 1);
+        }
         return OptionalLong.of(-median);
     }
 

@@ -35,6 +35,7 @@ public final class AtomixConsensus implements Consensus {
     private final ConsensusSettings settings;
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService submitter;
+    private volatile StorageProbe storage;
     private volatile Atomix atomix;
     private volatile LeaderElection<String> election;
     private volatile AtomicValue<byte[]> value;
@@ -60,7 +61,9 @@ public final class AtomixConsensus implements Consensus {
      * {@link #submit} fails until the join completes.
      */
     @Override
-    public void start() {
+    public void start() throws java.io.IOException {
+        java.nio.file.Files.createDirectories(settings.dataDir());
+        storage = new StorageProbe(settings.dataDir(), settings.nodeId()).start();
         Thread joiner = new Thread(this::join, "backbeat-atomix-join-" + settings.nodeId());
         joiner.setDaemon(true);
         joiner.start();
@@ -182,12 +185,21 @@ public final class AtomixConsensus implements Consensus {
     }
 
     @Override
+    public String storageProblem() {
+        StorageProbe p = storage;
+        return p == null ? null : p.problem();
+    }
+
+    @Override
     public void close() {
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+        }
+        if (storage != null) {
+            storage.close();
         }
         LeaderElection<String> election = this.election;
         Atomix atomix = this.atomix;

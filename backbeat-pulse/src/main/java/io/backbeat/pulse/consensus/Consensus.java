@@ -55,6 +55,14 @@ public interface Consensus extends AutoCloseable {
     }
 
     /**
+     * Why this node cannot write its consensus log (a full or read-only disk), or null. A node with a
+     * storage problem is not ready and does not lead (it hands over).
+     */
+    default String storageProblem() {
+        return null;
+    }
+
+    /**
      * When this node leads, hands leadership to another member and returns once it has (or after a
      * bounded wait, leaving the members to elect a leader the usual way). The node stays a member.
      * Lets a planned stop keep the beat going until the next leader has it. The default does nothing

@@ -86,6 +86,7 @@ public final class RatisConsensus implements Consensus {
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private final Object viewLock = new Object();
     private RaftServer server;
+    private volatile StorageProbe storage;
     private RaftClient client;
     private Thread monitor;
     private volatile boolean closed;
@@ -110,6 +111,7 @@ public final class RatisConsensus implements Consensus {
         RaftProperties props = new RaftProperties();
         GrpcConfigKeys.Server.setPort(props, settings.self().port());
         Files.createDirectories(settings.dataDir());
+        storage = new StorageProbe(settings.dataDir(), settings.nodeId()).start();
         RaftServerConfigKeys.setStorageDir(props, List.of(settings.dataDir().toFile()));
         RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
@@ -307,9 +309,18 @@ public final class RatisConsensus implements Consensus {
     }
 
     @Override
+    public String storageProblem() {
+        StorageProbe p = storage;
+        return p == null ? null : p.problem();
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;
+        }
+        if (storage != null) {
+            storage.close();
         }
         boolean wasLeader = leadership().leader();
         closed = true; // from here leadership() says "not leader": the emitter is fenced at once

@@ -54,21 +54,24 @@ class ClockOffsetEstimatorTest {
     }
 
     @Test
-    void withAnEvenCountTheMedianIsTheAverageOfTheTwoMiddlesTruncatedTowardZero() {
-        exchange(est, "b", NOW, 4 * MS, MS, MS);
-        // {0, +4 ms}: median +2 ms -> this node is 2 ms behind
-        assertThat(est.localOffsetNanos(NOW)).hasValue(-2 * MS);
-
-        ClockOffsetEstimator odd = new ClockOffsetEstimator();
-        odd.add("b", 0, 5, 5, 0); // offset exactly +5 ns, rtt 0
-        assertThat(odd.localOffsetNanos(0)).hasValue(-2); // (0 + 5) / 2 = 2
+    void withAnEvenCountTheMedianIsTheMiddleValueNearerToZero() {
+        exchange(est, "b", NOW, 4 * S, MS, MS);
+        // {0, +4 s}: an even split cannot tell which clock is wrong: this node gets the benefit of the doubt
+        assertThat(est.localOffsetNanos(NOW)).hasValue(0);
 
         ClockOffsetEstimator four = new ClockOffsetEstimator();
         exchange(four, "b", NOW, -10 * MS, MS, MS);
         exchange(four, "c", NOW, 6 * MS, MS, MS);
         exchange(four, "d", NOW, 30 * MS, MS, MS);
-        // {-10, 0, 6, 30}: median (0 + 6) / 2 = 3 ms
-        assertThat(four.localOffsetNanos(NOW)).hasValue(-3 * MS);
+        // {-10, 0, 6, 30}: middles 0 and 6 -> 0
+        assertThat(four.localOffsetNanos(NOW)).hasValue(0);
+
+        ClockOffsetEstimator skewedPair = new ClockOffsetEstimator();
+        exchange(skewedPair, "b", NOW, -3 * S, MS, MS);
+        exchange(skewedPair, "c", NOW, -2 * S, MS, MS);
+        exchange(skewedPair, "d", NOW, -2 * S, MS, MS);
+        // {-3 s, -2 s, -2 s, 0}: middles -2 s and -2 s -> this node is 2 s ahead of the others
+        assertThat(skewedPair.localOffsetNanos(NOW)).hasValue(2 * S);
     }
 
     @Test
@@ -97,7 +100,8 @@ class ClockOffsetEstimatorTest {
         assertThat(est.peerOffsetNanos("b")).hasValue(20 * MS);
 
         long lastT3 = NOW + 6 * S + 10 * MS + 100_000;
-        assertThat(est.localOffsetNanos(lastT3 + 5 * S)).hasValue(-10 * MS);
+        // {0, +20 ms}: an even split, so 0, but still a verdict while b is fresh
+        assertThat(est.localOffsetNanos(lastT3 + 5 * S)).hasValue(0);
         assertThat(est.localOffsetNanos(lastT3 + 5 * S + 1)).as("no fresh peer").isEmpty();
         assertThat(est.peerOffsets()).containsKey("b");
         assertThat(est.forgetStale(lastT3 + 5 * S + 1)).isEqualTo(1);
@@ -109,8 +113,12 @@ class ClockOffsetEstimatorTest {
         exchange(est, "b", NOW, 2 * S, MS, MS);
         exchange(est, "c", NOW + 4 * S, 6 * MS, MS, MS);
         exchange(est, "d", NOW + 4 * S, 8 * MS, MS, MS);
-        // at NOW + 4 s all three are fresh: median of {0, 6 ms, 8 ms, 2 s} = 7 ms
+        // at NOW + 4 s all three are fresh: {0, 6 ms, 8 ms, 2 s}: the middle value nearer zero, 6 ms
+        assertThat(est.localOffsetNanos(NOW + 4 * S)).hasValue(-6 * MS);
+        exchange(est, "e", NOW + 4 * S, 7 * MS, MS, MS);
+        // {0, 6, 7, 8 ms, 2 s}: 7 ms
         assertThat(est.localOffsetNanos(NOW + 4 * S)).hasValue(-7 * MS);
+        est.forget("e");
         // at NOW + 6 s b is stale: median of {0, 6 ms, 8 ms} = 6 ms
         assertThat(est.localOffsetNanos(NOW + 6 * S)).hasValue(-6 * MS);
     }

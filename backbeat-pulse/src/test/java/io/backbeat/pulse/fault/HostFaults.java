@@ -7,7 +7,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The host's fault tools: cgroup v2 directories, iptables rules and process signals, each through the
@@ -151,6 +157,63 @@ public final class HostFaults {
                     n++;
                 }
             }
+        }
+        return n;
+    }
+
+    private static final Pattern RUN = Pattern.compile("backbeat-(\\d+)x[0-9a-f]+");
+    private static volatile boolean swept;
+
+    /** A run id naming this JVM: {@code <pid>x<random hex>}, so a later run can tell whether its owner lives. */
+    public static String newRunId() {
+        return ProcessHandle.current().pid() + "x" + Integer.toHexString(new Random().nextInt(0x10000));
+    }
+
+    /**
+     * Once per JVM: removes what runs whose JVM died without cleaning up (SIGKILLed surefire fork, kill -9
+     * of a harness) left behind: their pulse processes (SIGKILL), iptables rules and cgroup directories.
+     * A leftover INPUT rule would silently drop a loopback port some later process may get. Returns the
+     * number of rules and cgroups removed.
+     */
+    public static synchronized int sweepOrphans() {
+        if (swept) {
+            return 0;
+        }
+        swept = true;
+        int n = 0;
+        Optional<Path> root = cgroup2Root();
+        if (root.isPresent()) {
+            try (Stream<Path> dirs = Files.list(root.get())) {
+                for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+                    Matcher m = RUN.matcher(dir.getFileName().toString());
+                    if (m.lookingAt() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+                        for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                            ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
+                        }
+                        if (removeCgroup(dir)) {
+                            n++;
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                System.err.println("backbeat fault: orphan cgroup sweep failed: " + e);
+            }
+        }
+        Result s = run(List.of("iptables", "-S"));
+        if (s.ok()) {
+            Set<String> dead = new TreeSet<>();
+            Matcher m = RUN.matcher(s.output());
+            while (m.find()) {
+                if (ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+                    dead.add(m.group());
+                }
+            }
+            for (String comment : dead) {
+                n += deleteRulesWithComment(comment);
+            }
+        }
+        if (n > 0) {
+            System.err.println("backbeat fault: removed " + n + " iptables rules/cgroups left by dead runs");
         }
         return n;
     }

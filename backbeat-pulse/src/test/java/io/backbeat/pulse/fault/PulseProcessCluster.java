@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -32,7 +31,8 @@ import java.util.stream.Collectors;
  * restarts, and real socket-level network partitions of a node from its consensus peers.
  *
  * <p>Each node gets a data dir, a free consensus port, a free admin port and a log file under the base
- * directory, and runs in its own cgroup v2 directory {@code <cgroup2>/backbeat-<runId>-<nodeId>} (the JVM
+ * directory, and runs in its own cgroup v2 directory {@code <cgroup2>/backbeat-<runId>-<nodeId>}, the run id
+ * being {@code <pid of this JVM>x<random hex>} so that a later run removes what a dead one left (the JVM
  * is started by {@code sh -c 'echo $$ > .../cgroup.procs && exec java ...'}, so every socket it creates
  * belongs to that cgroup). {@link #partition} adds iptables rules, each tagged
  * {@code -m comment --comment backbeat-<runId>}, that drop on loopback
@@ -118,7 +118,7 @@ public final class PulseProcessCluster implements AutoCloseable {
     public record AdminResponse(int status, String body) {
     }
 
-    private final String runId = UUID.randomUUID().toString().substring(0, 8);
+    private final String runId = HostFaults.newRunId();
     private final String cluster;
     private final String natsUrl;
     private final String consensus;
@@ -135,6 +135,7 @@ public final class PulseProcessCluster implements AutoCloseable {
         this.consensus = b.consensus;
         this.flags = List.copyOf(b.flags);
         this.cgroupRoot = b.cgroups ? HostFaults.cgroup2Root() : Optional.empty();
+        HostFaults.sweepOrphans();
         for (String id : b.ids) {
             Path data = b.dataDirs.getOrDefault(id, b.baseDir.resolve(id));
             nodes.put(id, new Node(id, freePort(), freePort(), data, b.baseDir.resolve(id + ".log"),
@@ -445,7 +446,30 @@ public final class PulseProcessCluster implements AutoCloseable {
         }
     }
 
-    /** Removes exactly the rules {@link #partition} added for {@code id}. */
+    /**
+     * Drops every TCP packet node {@code id} sends to {@code port} on loopback (its NATS server's
+     * port, say): its connection stays open but nothing it sends arrives, the half-open failure a
+     * client library notices only after missed pings. {@link #heal} removes it with the partition's.
+     */
+    public void cutOutbound(String id, int port) {
+        Optional<String> problem = HostFaults.partitionProblem();
+        if (problem.isPresent()) {
+            throw new UnsupportedOperationException("cutting a port needs iptables and cgroup v2: " + problem.get());
+        }
+        Node n = node(id);
+        if (n.cgroup == null) {
+            throw new UnsupportedOperationException(id + " was not started in a cgroup (cgroup v2 missing or off)");
+        }
+        synchronized (n) {
+            List<String> r = List.of("OUTPUT", "-o", "lo", "-m", "cgroup", "--path",
+                    "/" + cgroupRoot.get().relativize(n.cgroup), "-p", "tcp", "--dport", String.valueOf(port),
+                    "-m", "comment", "--comment", ruleComment(), "-j", "DROP");
+            HostFaults.runOrThrow(HostFaults.concat(List.of("iptables", "-I"), r));
+            n.rules.add(r);
+        }
+    }
+
+    /** Removes exactly the rules {@link #partition} and {@link #cutOutbound} added for {@code id}. */
     public void heal(String id) {
         Node n = node(id);
         synchronized (n) {
