@@ -139,6 +139,10 @@ public final class PulseMain {
                         c -> c.offsetNanos().isPresent() ? c.offsetNanos().getAsLong() / 1e9 : Double.NaN)
                 .description("this node's wall clock minus the cluster's median clock, measured over NATS "
                         + "(positive = ahead; NaN while no peer answered)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("backbeat.consensus.commands.rejected", consensus,
+                        Consensus::rejectedCommands)
+                .description("replicated commands this node's replica refused: malformed, outside the tempo policy, "
+                        + "or a leadership record not written by that term's leader").register(registry);
         try {
             clockSync.start();
             node.start();

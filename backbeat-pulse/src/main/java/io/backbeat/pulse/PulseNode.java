@@ -77,6 +77,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile long commitProblemNanos;
     private volatile Supplier<OptionalLong> clockOffset = OptionalLong::empty;
     private volatile boolean clockDisciplined;
+    private volatile boolean policyMismatchLogged;
     private volatile Duration maxClockOffset = Duration.ofMillis(100);
 
     /** A node on the system clocks; nothing runs until {@link #start()}. */
@@ -168,6 +169,25 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         return null;
     }
 
+    /**
+     * The tempo policy in force: the cluster's replicated one when consensus holds it (a node started
+     * with other bounds says so once and uses the replicated ones), else this node's flags.
+     */
+    TempoPolicy policy() {
+        TempoPolicy replicated = consensus.committedPolicy();
+        if (replicated == null) {
+            return policy;
+        }
+        if (!replicated.equals(policy) && !policyMismatchLogged) {
+            policyMismatchLogged = true;
+            LOG.warn("{} was started with --min-bpm {} --max-bpm {} (max change {}), but the cluster's replicated "
+                            + "policy is [{}, {}] BPM (max change {}); using the cluster's", nodeId, policy.minBpm(),
+                    policy.maxBpm(), policy.maxChangeRatio(), replicated.minBpm(), replicated.maxBpm(),
+                    replicated.maxChangeRatio());
+        }
+        return replicated;
+    }
+
     /** This node's id. */
     public String nodeId() {
         return nodeId;
@@ -215,7 +235,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     long now = clock.epochNanos();
                     long anchor = (now / 1_000_000_000L + 1) * 1_000_000_000L;
                     consensus.submit(new TimelineCommand.Initialize(TimelineDescriptor.initial(clusterId, anchor,
-                            initialBpm, initialBar, initialPhases))).get(5, TimeUnit.SECONDS);
+                            initialBpm, initialBar, initialPhases), policy)).get(5, TimeUnit.SECONDS);
                 }
                 consensus.submit(new TimelineCommand.AssumeLeadership(term, nodeId)).get(1, TimeUnit.SECONDS);
                 return;
@@ -391,7 +411,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
         long now = clock.epochNanos();
         TimelineDescriptor settled = d.settle(now);
-        var refusal = policy.refusal(settled.tempoBpm(), bpm);
+        var refusal = policy().refusal(settled.tempoBpm(), bpm);
         if (refusal.isPresent()) {
             metrics.tempoError();
             return CompletableFuture.completedFuture(TempoChangeResult.refused(bpm, refusal.get()));
@@ -440,6 +460,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         stats.put("frames_skipped", metrics.framesSkipped());
         stats.put("frames_fenced", metrics.framesFenced());
         stats.put("frames_observed", frames.framesObserved());
+        stats.put("commands_rejected", consensus.rejectedCommands());
         TimelineDescriptor d = consensus.committedTimeline();
         stats.put("timeline_term", d == null ? null : d.term());
         return new LeaderStatus(nodeId, s.leader(), s.leaderId(), s.term(), s.clusterSize(), stats);

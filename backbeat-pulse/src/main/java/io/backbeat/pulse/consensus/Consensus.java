@@ -55,6 +55,20 @@ public interface Consensus extends AutoCloseable {
     }
 
     /**
+     * The cluster's replicated tempo policy (bounds and the largest change), or {@code null} when the
+     * backend does not replicate one (Atomix, or a log written before policies were replicated):
+     * then each node applies its own flags.
+     */
+    default io.backbeat.api.TempoPolicy committedPolicy() {
+        return null;
+    }
+
+    /** Commands this node's replica refused (malformed, outside policy, a bogus leadership record). */
+    default long rejectedCommands() {
+        return 0;
+    }
+
+    /**
      * Why this node cannot write its consensus log (a full or read-only disk), or null. A node with a
      * storage problem is not ready and does not lead (it hands over).
      */

@@ -192,7 +192,17 @@ public final class RatisConsensus implements Consensus {
 
     @Override
     public TimelineDescriptor committedTimeline() {
-        return machine.state;
+        return machine.state.descriptor();
+    }
+
+    @Override
+    public io.backbeat.api.TempoPolicy committedPolicy() {
+        return machine.state.policy();
+    }
+
+    @Override
+    public long rejectedCommands() {
+        return machine.rejected.get();
     }
 
     @Override
@@ -422,24 +432,79 @@ public final class RatisConsensus implements Consensus {
         return out;
     }
 
-    /** The replicated state machine: one descriptor. */
+    /**
+     * The replicated state machine: one descriptor and the cluster's tempo policy, every command
+     * validated as it is applied ({@link TimelineStateMachine#check}), on every replica. On the
+     * leader, {@code startTransaction} also refuses what no legitimate proposer sends before it is
+     * written: an unreadable command, or a leadership record that does not come from this very
+     * process, name this node and carry the current term (a client of the Raft port could otherwise
+     * record a bogus leader and halt the beat).
+     */
     private final class TimelineMachine extends BaseStateMachine {
-        private volatile TimelineDescriptor state;
+        private volatile TimelineStateMachine.State state = TimelineStateMachine.State.EMPTY;
+        private final AtomicLong rejected = new AtomicLong();
+        private volatile long lastRejectLogNanos = System.nanoTime() - 10_000_000_000L;
+
+        @Override
+        public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+            TransactionContext trx = super.startTransaction(request);
+            String refusal;
+            try {
+                TimelineCommand c = TimelineCommand.decode(request.getMessage().getContent().toByteArray());
+                refusal = proposalRefusal(c, request);
+            } catch (RuntimeException e) {
+                refusal = e.getMessage();
+            }
+            if (refusal != null) {
+                noteRejected("proposal from client " + request.getClientId(), refusal);
+                trx.setException(new org.apache.ratis.protocol.exceptions.StateMachineException(refusal));
+            }
+            return trx;
+        }
+
+        private String proposalRefusal(TimelineCommand c, RaftClientRequest request) {
+            if (c instanceof TimelineCommand.AssumeLeadership a) {
+                long term = leadership().term();
+                if (!request.getClientId().equals(localClientId) || !a.leaderId().equals(settings.nodeId())
+                        || a.term() != term) {
+                    return "AssumeLeadership refused: only the leader itself records its leadership, for the "
+                            + "current term " + term;
+                }
+                return null;
+            }
+            TimelineStateMachine.Outcome o = TimelineStateMachine.check(state, c, -1);
+            return o.rejected() && !(c instanceof TimelineCommand.Initialize) ? o.rejection() : null;
+        }
 
         @Override
         public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
             LogEntryProto entry = trx.getLogEntry();
             byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
-            TimelineDescriptor next;
+            TimelineStateMachine.State next = state;
             try {
-                next = TimelineStateMachine.apply(state, TimelineCommand.decode(data), entry.getTerm());
+                TimelineStateMachine.Outcome o = TimelineStateMachine.check(state, TimelineCommand.decode(data),
+                        entry.getTerm());
+                next = o.state();
+                if (o.rejected()) {
+                    noteRejected("log index " + entry.getIndex(), o.rejection());
+                }
             } catch (RuntimeException e) {
-                LOG.warn("unreadable command at index {} ignored: {}", entry.getIndex(), e.getMessage());
-                next = state;
+                noteRejected("log index " + entry.getIndex(), e.getMessage());
             }
             state = next;
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-            return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(encodeState(next))));
+            return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(
+                    encodeState(next.descriptor()))));
+        }
+
+        /** Counted always; logged at most once every 10 s (hostile input must not flood the log). */
+        private void noteRejected(String where, String why) {
+            long n = rejected.incrementAndGet();
+            long now = System.nanoTime();
+            if (now - lastRejectLogNanos > 10_000_000_000L) {
+                lastRejectLogNanos = now;
+                LOG.warn("{}: command rejected at {} ({} rejected so far): {}", settings.nodeId(), where, n, why);
+            }
         }
 
         @Override

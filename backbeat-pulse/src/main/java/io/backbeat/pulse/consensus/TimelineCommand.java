@@ -1,6 +1,7 @@
 package io.backbeat.pulse.consensus;
 
 import io.backbeat.api.PendingTempo;
+import io.backbeat.api.TempoPolicy;
 import io.backbeat.api.TimelineDescriptor;
 
 import java.io.ByteArrayInputStream;
@@ -19,8 +20,16 @@ import java.util.List;
  */
 public sealed interface TimelineCommand {
 
-    /** Sets the first descriptor; ignored when the state already holds one (the grid never restarts). */
-    record Initialize(TimelineDescriptor descriptor) implements TimelineCommand {
+    /**
+     * Sets the first descriptor and the cluster's tempo policy (replicated, so every node applies the
+     * same bounds whatever its flags); ignored when the state already holds one (the grid never
+     * restarts). {@code policy} is null only in logs written before policies were replicated.
+     */
+    record Initialize(TimelineDescriptor descriptor, TempoPolicy policy) implements TimelineCommand {
+        /** Without a replicated policy. */
+        public Initialize(TimelineDescriptor descriptor) {
+            this(descriptor, null);
+        }
     }
 
     /** Records that {@code leaderId} leads in {@code term}; ignored when {@code term} is lower than the stored one. */
@@ -38,7 +47,13 @@ public sealed interface TimelineCommand {
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            if (this instanceof Initialize i) {
+            if (this instanceof Initialize i && i.policy() != null) {
+                out.writeByte(4);
+                writeDescriptor(out, i.descriptor());
+                out.writeDouble(i.policy().minBpm());
+                out.writeDouble(i.policy().maxBpm());
+                out.writeDouble(i.policy().maxChangeRatio());
+            } else if (this instanceof Initialize i) {
                 out.writeByte(1);
                 writeDescriptor(out, i.descriptor());
             } else if (this instanceof AssumeLeadership a) {
@@ -65,10 +80,12 @@ public sealed interface TimelineCommand {
                 case 1 -> new Initialize(readDescriptor(in));
                 case 2 -> new AssumeLeadership(in.readLong(), in.readUTF());
                 case 3 -> new SetPendingTempo(new PendingTempo(in.readDouble(), in.readLong()), in.readLong());
+                case 4 -> new Initialize(readDescriptor(in), new TempoPolicy(in.readDouble(), in.readDouble(),
+                        in.readDouble()));
                 default -> throw new IllegalArgumentException("unknown timeline command tag " + tag);
             };
-        } catch (IOException e) {
-            throw new IllegalArgumentException("truncated timeline command", e);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("malformed timeline command: " + e.getMessage(), e);
         }
     }
 

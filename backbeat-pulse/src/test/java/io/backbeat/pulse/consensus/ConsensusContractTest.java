@@ -37,6 +37,8 @@ abstract class ConsensusContractTest {
     @TempDir
     Path dir;
     private final List<Consensus> nodes = new ArrayList<>();
+    /** The members of the last {@link #cluster}. */
+    List<ConsensusSettings.Peer> peers = List.of();
 
     @AfterEach
     void close() {
@@ -48,6 +50,7 @@ abstract class ConsensusContractTest {
         for (int i = 1; i <= n; i++) {
             peers.add(new ConsensusSettings.Peer("n" + i, "127.0.0.1", NatsTestServer.freePort()));
         }
+        this.peers = List.copyOf(peers);
         for (ConsensusSettings.Peer p : peers) {
             nodes.add(create(new ConsensusSettings("ratis-test", p.id(), p.host(), p.port(),
                     n == 1 ? List.of() : peers, dir.resolve(p.id()))));
