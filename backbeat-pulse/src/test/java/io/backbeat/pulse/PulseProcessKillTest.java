@@ -106,7 +106,9 @@ class PulseProcessKillTest {
             assertThat(after.term()).isGreaterThan(term1);
             System.out.printf("process kill (%s): leader %s (term %d) SIGKILLed; %s publishes in term %d, first frame"
                     + " %d ms after the kill%n", consensus, leaderId, term1, after.leaderId(), after.term(), gapMs);
-            assertThat(gapMs).isLessThan(60_000);
+            // Ratis: the promise (next frame within 2.5 s of any single fault). Atomix elects through a
+            // session timeout it does not let us tune: 3-6 s measured, documented in docs/benchmarks.md
+            assertThat(gapMs).isLessThan(consensus.equals("ratis") ? 2_500 : 60_000);
         }
     }
 }

@@ -109,6 +109,8 @@ public final class RatisConsensus implements Consensus {
     @Override
     public void start() throws IOException {
         RaftProperties props = new RaftProperties();
+        // the configured host only (Ratis listens on every interface when no host is set)
+        GrpcConfigKeys.Server.setHost(props, settings.bindHost().isBlank() ? settings.self().host() : settings.bindHost());
         GrpcConfigKeys.Server.setPort(props, settings.self().port());
         Files.createDirectories(settings.dataDir());
         storage = new StorageProbe(settings.dataDir(), settings.nodeId()).start();

@@ -115,4 +115,20 @@ class RatisConsensusContractTest extends ConsensusContractTest {
                 new io.backbeat.api.PendingTempo(126, 8), 0)).get(10, TimeUnit.SECONDS);
         assertThat(after.pending()).isEqualTo(new io.backbeat.api.PendingTempo(126, 8));
     }
+
+    /** {@code --raft-bind 127.0.0.1:PORT} listens on loopback only, not on every interface. */
+    @Test
+    void theRaftPortIsBoundToTheConfiguredHostOnly() throws Exception {
+        List<Consensus> one = cluster(1);
+        awaitLeader(one, electionBound());
+        int port = peers.get(0).port();
+        Process ss = new ProcessBuilder("ss", "-ltnH", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        ss.waitFor();
+        org.junit.jupiter.api.Assumptions.assumeTrue(ss.exitValue() == 0 && !out.isBlank(), "needs ss (iproute2): " + out);
+        System.out.printf("ratis: listening sockets for port %d: %s%n", port, out.trim().replaceAll("\\s+", " "));
+        // 127.0.0.1:PORT, or [::ffff:127.0.0.1]:PORT on a dual-stack socket
+        assertThat(out).containsPattern("127\\.0\\.0\\.1\\]?:" + port).doesNotContain("*:" + port)
+                .doesNotContain("0.0.0.0:" + port).doesNotContain("[::]:" + port);
+    }
 }
