@@ -15,7 +15,7 @@ java -jar "$EXAMPLES_JAR" single --nats "$NATS_URL" --cluster "$CLUSTER" --agent
 STARTED_PIDS+=($!); echo $! >> "$RUN/pids"
 say "example service running (one line per phase callback in run/service.log)"
 say "try in another terminal:"
-say "  curl -s -XPOST localhost:8081/tempo -d '{\"tempo_bpm\": $(awk "BEGIN{print $BPM*1.05}")}'   # +5% at the next downbeat"
+say "  curl -s -XPOST -H 'Content-Type: application/json' localhost:8081/tempo -d '{\"tempo_bpm\": $(awk "BEGIN{print $BPM*1.05}")}'   # +5% at the next downbeat"
 say "  kill \$(pgrep -f 'node-id p1')                                            # kill a pulse node: watch leader and term"
 say "live view (Ctrl-C to stop):"
 WATCH_ARGS=(watch --nats "$NATS_URL" --cluster "$CLUSTER" --agent demo-watch)

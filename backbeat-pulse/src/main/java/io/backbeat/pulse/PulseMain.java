@@ -152,7 +152,8 @@ public final class PulseMain {
             throw e;
         }
         InetSocketAddress adminAddress = new InetSocketAddress(InetAddress.getByName(cfg.adminBind()), cfg.adminPort());
-        AdminServer admin = new AdminServer(adminAddress, node, registry, cfg.adminToken());
+        AdminServer admin = new AdminServer(adminAddress, node, registry, cfg.adminToken(),
+                cfg.adminProtectReads());
         String adminHost = adminAddress.getAddress().isAnyLocalAddress() ? "127.0.0.1" : cfg.adminBind();
         out.printf("backbeat-pulse %s: cluster %s, consensus %s on %s:%d, peers %s, admin http://%s:%d%n",
                 cfg.nodeId(), cfg.clusterId(), cfg.consensus(), cfg.raftHost(), cfg.raftPort(),

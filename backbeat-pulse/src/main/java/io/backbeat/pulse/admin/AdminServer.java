@@ -24,36 +24,75 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The admin HTTP API (JDK HTTP server, 4 named daemon threads): {@code GET/POST /tempo},
+ * The admin HTTP API (JDK HTTP server on named daemon threads): {@code GET/POST /tempo},
  * {@code GET /drift}, {@code /leader}, {@code /status}, {@code /health}, {@code /ready}, {@code /live},
  * {@code /metrics}. JSON in snake_case. Writes need {@code Authorization: Bearer <token>} when a token
  * is configured. A refused tempo change answers 422 with a reason; a malformed request 400; never a 500
  * for bad input (an unexpected failure answers 500 JSON and the server keeps running).
+ *
+ * <p>Hardening: a request must be read within {@value #MAX_REQUEST_SECONDS} s (the JDK server's
+ * {@code sun.net.httpserver.maxReqTime}; a slow client is disconnected) and the pool grows to
+ * {@value #MAX_THREADS} threads, so slow connections cannot starve {@code /live}. {@code POST}
+ * needs {@code Content-Type: application/json} (415 otherwise: a cross-origin form or
+ * {@code text/plain} POST cannot change the tempo); the JSON must be one object with no trailing
+ * data and no duplicate keys; the auth scheme is case-insensitive; {@code HEAD} is answered
+ * wherever {@code GET} is; {@code GET /metrics} and {@code /status} need the token too when reads
+ * are protected.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_BODY = 64 * 1024;
+    static final int MAX_REQUEST_SECONDS = 5;
+    static final int MAX_THREADS = 128;
     private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
+    static {
+        // read by the JDK server once, when its first instance is made: the time a request may take to
+        // arrive, and a response to leave (a large /metrics to a slow scraper included)
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(MAX_REQUEST_SECONDS));
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", "30");
+        }
+    }
+
+    private static final String HEAD = "backbeat.head";
     private final HttpServer server;
     private final ExecutorService executor;
     private final PulseAdmin node;
     private final PrometheusMeterRegistry registry;
     private final byte[] token;
+    private final boolean protectReads;
 
-    /** Binds {@code address} (port 0 = any free port) and starts serving. */
+    /** Binds {@code address} (port 0 = any free port) and starts serving; reads are open to all. */
     public AdminServer(InetSocketAddress address, PulseAdmin node, PrometheusMeterRegistry registry, String token)
             throws IOException {
+        this(address, node, registry, token, false);
+    }
+
+    /**
+     * Binds {@code address} and starts serving. With {@code protectReads} (and a token),
+     * {@code GET /metrics} and {@code /status} need the token as writes do.
+     */
+    public AdminServer(InetSocketAddress address, PulseAdmin node, PrometheusMeterRegistry registry, String token,
+                       boolean protectReads) throws IOException {
         this.node = node;
+        this.protectReads = protectReads;
         this.registry = registry;
         this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
         AtomicInteger n = new AtomicInteger();
-        this.executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "backbeat-admin-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // grows with the connections being served (a slow client holds a thread until the read timeout);
+        // past the cap a connection is dropped, and the JDK server closes it after the read timeout
+        this.executor = new java.util.concurrent.ThreadPoolExecutor(4, MAX_THREADS, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "backbeat-admin-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
         this.server = HttpServer.create(address, 64);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
@@ -69,6 +108,17 @@ public final class AdminServer implements AutoCloseable {
         try (ex) {
             String path = ex.getRequestURI().getPath();
             String method = ex.getRequestMethod();
+            if (method.equals("HEAD")) {
+                ex.setAttribute(HEAD, Boolean.TRUE); // answered as GET, without a body
+                method = "GET";
+            }
+            if (protectReads && token != null && (path.equals("/metrics") || path.equals("/status"))
+                    && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                error(ex, 401, "unauthorized", "GET " + path + " needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'"
+                        + " (reads are protected: --admin-protect-reads)");
+                return;
+            }
             try {
                 switch (path) {
                     case "/tempo" -> {
@@ -121,8 +171,12 @@ public final class AdminServer implements AutoCloseable {
                         }
                         byte[] text = registry.scrape().getBytes(StandardCharsets.UTF_8);
                         ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                        ex.sendResponseHeaders(200, text.length);
-                        ex.getResponseBody().write(text);
+                        if (ex.getAttribute(HEAD) != null) {
+                            ex.sendResponseHeaders(200, -1);
+                        } else {
+                            ex.sendResponseHeaders(200, text.length);
+                            ex.getResponseBody().write(text);
+                        }
                     }
                     default -> error(ex, 404, "not found", "no endpoint " + path);
                 }
@@ -138,7 +192,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void get(HttpExchange ex, Body body) throws IOException {
-        if (!ex.getRequestMethod().equals("GET")) {
+        if (!ex.getRequestMethod().equals("GET") && ex.getAttribute(HEAD) == null) {
             methodNotAllowed(ex, "GET");
             return;
         }
@@ -149,6 +203,12 @@ public final class AdminServer implements AutoCloseable {
         if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
             ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             error(ex, 401, "unauthorized", "POST /tempo needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
+            return;
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (type == null || !type.split(";")[0].trim().equalsIgnoreCase("application/json")) {
+            error(ex, 415, "unsupported media type", "POST /tempo needs 'Content-Type: application/json', got "
+                    + (type == null ? "none" : "'" + type + "'"));
             return;
         }
         byte[] body;
@@ -163,8 +223,8 @@ public final class AdminServer implements AutoCloseable {
         try {
             req = JSON.readTree(body);
         } catch (IOException e) {
-            error(ex, 400, "malformed JSON", "the body must be a JSON object such as "
-                    + "{\"tempo_bpm\": 13.2, \"justification\": \"...\"}");
+            error(ex, 400, "malformed JSON", "the body must be one JSON object, no duplicate keys and nothing after "
+                    + "it, such as {\"tempo_bpm\": 13.2, \"justification\": \"...\"}");
             return;
         }
         if (req == null || !req.isObject()) {
@@ -205,7 +265,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private boolean authorized(String header) {
-        if (header == null || !header.startsWith("Bearer ")) {
+        // the scheme is case-insensitive (RFC 9110 section 11.1)
+        if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return false;
         }
         return MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8), token);
@@ -226,6 +287,10 @@ public final class AdminServer implements AutoCloseable {
     private static void json(HttpExchange ex, int status, Object body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
+        if (ex.getAttribute(HEAD) != null) {
+            ex.sendResponseHeaders(status, -1);
+            return;
+        }
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);

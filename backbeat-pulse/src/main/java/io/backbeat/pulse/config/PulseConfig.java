@@ -23,7 +23,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                           double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost,
                           int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
-                          Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset) {
+                          Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset,
+                          boolean adminProtectReads) {
 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
@@ -44,6 +45,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("nats", new String[]{"nats://localhost:4222", "NATS server URL(s), comma-separated"});
         FLAGS.put("admin-port", new String[]{"8080", "admin HTTP port (0 = any free port)"});
         FLAGS.put("admin-bind", new String[]{"0.0.0.0", "address the admin HTTP server listens on (127.0.0.1 = this host only)"});
+        FLAGS.put("admin-protect-reads", new String[]{"false", "GET /metrics and /status need the admin token too "
+                + "(BACKBEAT_ADMIN_TOKEN, to be set on every node)"});
         FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
         FLAGS.put("bootstrap", new String[]{"false", "start a new cluster (single node when --peers is empty)"});
         FLAGS.put("peers", new String[]{"", "all voting members as id@host:port,... (including this node)"});
@@ -104,7 +107,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             }
             if (value == null) {
                 boolean nextIsValue = i + 1 < args.length && !args[i + 1].startsWith("-");
-                if (name.equals("bootstrap") || name.equals("nats-tls")) {
+                if (name.equals("bootstrap") || name.equals("nats-tls") || name.equals("admin-protect-reads")) {
                     value = nextIsValue && (args[i + 1].equals("true") || args[i + 1].equals("false")) ? args[++i] : "true";
                 } else if (i + 1 < args.length) {
                     value = args[++i];
@@ -232,7 +235,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
                 adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth,
-                maxOffset);
+                maxOffset, bool(v, "admin-protect-reads"));
     }
 
     /** The tempo rules. */

@@ -86,7 +86,19 @@ class AdminServerTest {
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(java.time.Duration.ofSeconds(10));
     }
 
     private static JsonNode json(HttpResponse<String> r) throws Exception {
@@ -153,6 +165,9 @@ class AdminServerTest {
                 new Case("POST", "/tempo", "{\"tempo_bpm\": -12}", "s3cret", 400),
                 new Case("POST", "/tempo", "{\"tempo_bpm\": 1e400}", "s3cret", 400),
                 new Case("POST", "/tempo", "{\"tempo_bpm\": 126, \"justification\": 5}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126} trailing", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126}{\"tempo_bpm\": 200}", "s3cret", 400),
+                new Case("POST", "/tempo", "{\"tempo_bpm\": 126, \"tempo_bpm\": 600}", "s3cret", 400),
                 new Case("POST", "/tempo", "{\"tempo_bpm\": " + " ".repeat(70_000) + "126}", "s3cret", 413),
                 new Case("DELETE", "/tempo", null, "s3cret", 405),
                 new Case("POST", "/leader", "{}", "s3cret", 405),
@@ -169,5 +184,77 @@ class AdminServerTest {
         assertThat(send("POST", "/tempo", "{\"tempo_bpm\": 126}", null).headers().firstValue("WWW-Authenticate"))
                 .hasValue("Bearer");
         assertThat(send("DELETE", "/tempo", null, null).headers().firstValue("Allow")).hasValue("GET, POST");
+    }
+
+    @Test
+    void aCrossOriginPlainTextPostCannotChangeTheTempoAndTheAuthSchemeIsCaseInsensitive() throws Exception {
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")) {
+            HttpResponse<String> r = send(request("/tempo").header("Content-Type", type)
+                    .header("Authorization", "Bearer s3cret").header("Origin", "http://evil.example")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"tempo_bpm\": 126}")));
+            assertThat(r.statusCode()).as(type).isEqualTo(415);
+            assertThat(json(r).get("reason").asText()).contains("application/json");
+        }
+        assertThat(requested).isEmpty();
+        HttpResponse<String> lower = send(request("/tempo").header("Content-Type", "application/json; charset=utf-8")
+                .header("Authorization", "bearer s3cret").POST(HttpRequest.BodyPublishers.ofString("{\"tempo_bpm\": 126}")));
+        assertThat(lower.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void headIsAnsweredWhereGetIs() throws Exception {
+        for (String path : List.of("/live", "/ready", "/health", "/leader", "/metrics", "/tempo")) {
+            HttpResponse<String> r = send(request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+            assertThat(r.statusCode()).as(path).isEqualTo(200);
+            assertThat(r.body()).as(path).isEmpty();
+        }
+    }
+
+    @Test
+    void protectedReadsNeedTheToken() throws Exception {
+        server.close();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        server = new AdminServer(new java.net.InetSocketAddress("127.0.0.1", 0), node, registry, "s3cret", true);
+        assertThat(send("GET", "/metrics", null, null).statusCode()).isEqualTo(401);
+        assertThat(send("GET", "/status", null, null).statusCode()).isEqualTo(401);
+        assertThat(send("GET", "/metrics", null, "s3cret").statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/live", null, null).statusCode()).as("probes stay open").isEqualTo(200);
+    }
+
+    /** 50 connections that send two bytes and then nothing do not freeze the server: /live answers at once. */
+    @Test
+    void slowClientsCannotBlockLive() throws Exception {
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
+                s.getOutputStream().write("GE".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                slow.add(s);
+            }
+            Thread.sleep(200);
+            long t0 = System.nanoTime();
+            HttpResponse<String> live = send(request("/live").timeout(java.time.Duration.ofSeconds(5)).GET());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("admin: /live answered in %d ms with 50 slow connections open%n", ms);
+            assertThat(live.statusCode()).isEqualTo(200);
+            assertThat(ms).as("ms for /live with 50 slow connections (goal well under 1 s)").isLessThan(1000);
+            // the slow ones are cut after the read timeout
+            Thread.sleep((AdminServer.MAX_REQUEST_SECONDS + 2) * 1000L);
+            int closed = 0;
+            for (java.net.Socket s : slow) {
+                s.setSoTimeout(2000);
+                try {
+                    closed += s.getInputStream().read() == -1 ? 1 : 0;
+                } catch (java.io.IOException e) {
+                    closed++;
+                }
+            }
+            assertThat(closed).as("slow connections closed by the server").isEqualTo(50);
+        } finally {
+            for (java.net.Socket s : slow) {
+                s.close();
+            }
+        }
     }
 }
