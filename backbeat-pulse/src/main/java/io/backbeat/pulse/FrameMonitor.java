@@ -18,9 +18,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * leader starts. Frames that do not decode, belong to another cluster or are off the grid are
  * ignored; a frame whose phase starts more than {@link #SEEN_AHEAD_LIMIT_NANOS} ahead of this node's
  * clock does not move the highest pair (one forged frame cannot silence a new leader for long).
+ *
+ * <p>Only frames a client would accept feed the figures: from the leader and term recorded in the
+ * replicated timeline, for a pair not seen before, arriving within {@link #PLAUSIBLE_NANOS} (or a
+ * phase, if longer) of its grid instant. Everything else is counted by reason
+ * ({@code backbeat_frames_ignored_total}), so forged frames cannot move drift or latency.
  */
 final class FrameMonitor {
     static final long SEEN_AHEAD_LIMIT_NANOS = 10_000_000_000L;
+    static final long PLAUSIBLE_NANOS = 2_000_000_000L;
 
     private final String clusterId;
     private final String nodeId;
@@ -36,6 +42,7 @@ final class FrameMonitor {
     private volatile double driftRatio;
     private volatile double hlcDriftSeconds;
     private volatile long unconfirmedSinceNanos;
+    private PhasePair lastMeasured; // guarded by lock
 
     FrameMonitor(String clusterId, String nodeId, Consensus consensus, SchedulingClock clock, PulseMetrics metrics) {
         this.clusterId = clusterId;
@@ -52,10 +59,12 @@ final class FrameMonitor {
         try {
             f = BackbeatCodec.decodeFrame(data);
         } catch (CodecException e) {
+            metrics.ignoredFrame("malformed");
             return;
         }
         TimelineDescriptor d = consensus.committedTimeline();
         if (d == null || !f.clusterId().equals(clusterId)) {
+            metrics.ignoredFrame("foreign");
             return;
         }
         if (nodeId.equals(f.leaderId())) {
@@ -64,6 +73,7 @@ final class FrameMonitor {
         Timeline grid = Timeline.of(d);
         int p = grid.phaseIndexOf(f.phase());
         if (p < 0) {
+            metrics.ignoredFrame("off_grid");
             return;
         }
         long start;
@@ -72,11 +82,28 @@ final class FrameMonitor {
             start = grid.phaseStartNanos(f.beatIndex(), p);
             end = grid.deadlineNanos(f.beatIndex(), p);
         } catch (ArithmeticException e) {
+            metrics.ignoredFrame("off_grid");
+            return;
+        }
+        if (f.term() != d.term() || !f.leaderId().equals(d.leaderId())) {
+            metrics.ignoredFrame("not_leader");
             return;
         }
         long lag = now - start;
         if (start - now <= SEEN_AHEAD_LIMIT_NANOS) {
             noteSeen(f.beatIndex(), p);
+        }
+        if (Math.abs(lag) > Math.max(PLAUSIBLE_NANOS, end - start)) {
+            metrics.ignoredFrame("implausible");
+            return;
+        }
+        PhasePair pair = new PhasePair(f.beatIndex(), p);
+        synchronized (lock) {
+            if (lastMeasured != null && !pair.isAfter(lastMeasured)) {
+                metrics.ignoredFrame("duplicate");
+                return;
+            }
+            lastMeasured = pair;
         }
         framesObserved.incrementAndGet();
         lastFrameSeenEpoch = now;

@@ -105,7 +105,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.lastHandOverNanos = System.nanoTime() - HAND_OVER_COOLDOWN_NANOS;
         this.lastNatsDropNanos = lastHandOverNanos;
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
-        this.status = new StatusAggregator(clusterId, metrics);
+        this.status = new StatusAggregator(clusterId, metrics, this::currentBeat);
         this.responder = new TimelineResponder(consensus, nats::publish);
         this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(nats, ClusterId.beatSubject(clusterId)),
                 metrics, clock, hlc, new EmitterHost(), bpm, bar, initialPhases);
@@ -186,6 +186,19 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                     replicated.maxChangeRatio());
         }
         return replicated;
+    }
+
+    /** The grid's beat now, {@link Long#MIN_VALUE} without a grid. */
+    private long currentBeat() {
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (d == null) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            return Timeline.of(d).beatIndexAt(clock.epochNanos());
+        } catch (ArithmeticException e) {
+            return Long.MIN_VALUE;
+        }
     }
 
     /** This node's id. */

@@ -144,6 +144,10 @@ class PulseEmitterTest {
         server.stop();
         long down = System.nanoTime();
         Thread.sleep(1500); // 18 phases at 240 BPM with nobody to take them
+        // a NATS outage is no reason to restart the process: live, but neither ready nor healthy
+        assertThat(leader.node().liveProblems()).isEmpty();
+        assertThat(leader.node().notReadyReasons()).anySatisfy(r -> assertThat(r).startsWith("NATS"));
+        assertThat(leader.node().healthProblems()).isNotEmpty();
         server.restart();
         long up = System.nanoTime();
         int before = arrivals().size();
@@ -207,6 +211,19 @@ class PulseEmitterTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> follower.drift().framesObserved() >= 3
                 && !follower.drift().degradationMode());
         assertThat(follower.drift().lastSyncTime()).isNotNull();
+        // forged frames (another leader, or the real one's name for a phase far from now) do not feed the figures
+        try (Connection forger = Nats.connect(server.url())) {
+            Timeline t = Timeline.of(followerView.committedTimeline());
+            var now = t.positionAt(CLOCK.epochNanos());
+            String hlcNow = io.backbeat.hlc.HybridLogicalClock.create("x").now().toString();
+            forger.publish(ClusterId.beatSubject(CLUSTER), BackbeatCodec.encodeFrame(BeatFrame.at(t, now, hlcNow, "evil", 9)));
+            var far = t.position(now.beatIndex() + 1000, 0);
+            forger.publish(ClusterId.beatSubject(CLUSTER), BackbeatCodec.encodeFrame(BeatFrame.at(t, far, hlcNow, "e1", 1)));
+            forger.flush(Duration.ofSeconds(5));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> followerMetrics.ignoredFrames("not_leader") >= 1
+                && followerMetrics.ignoredFrames("implausible") >= 1);
+        assertThat(follower.drift().timerDriftPercent()).as("forged frames do not move drift").isLessThan(50);
         assertThat(follower.drift().deliveryLatencyMs()).isBetween(-5.0, 1000.0);
 
         // status claims: counted per beat; malformed or foreign ones counted and dropped
@@ -214,16 +231,28 @@ class PulseEmitterTest {
         toClose.add(pub::close);
         String hlc = io.backbeat.hlc.HybridLogicalClock.create("agent").now().toString();
         String status = ClusterId.statusSubject(CLUSTER);
+        int agent = 0;
         for (ClaimState st : List.of(ClaimState.COMPLETED, ClaimState.COMPLETED, ClaimState.FAILED)) {
-            pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a1", 5, "execute", st, hlc, 12, null)));
+            pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a" + (10 + agent++), 5, "execute",
+                    st, hlc, 12, null)));
         }
+        // one agent repeating itself counts once; claims far from the grid's now are not counted at all
+        for (int i = 0; i < 50; i++) {
+            pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a10", 5, "execute",
+                    ClaimState.COMPLETED, hlc, 12, null)));
+        }
+        pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a9", Long.MAX_VALUE, "plan",
+                ClaimState.COMPLETED, hlc, 1, null)));
+        pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a9", -1_000_000, "plan",
+                ClaimState.COMPLETED, hlc, 1, null)));
         pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim(CLUSTER, "a2", 6, "review", ClaimState.LATE, hlc, 0, "slow")));
         pub.publish(status, BackbeatCodec.encodeClaim(new StatusClaim("other-cluster", "a3", 5, "execute",
                 ClaimState.COMPLETED, hlc, 1, null)));
         pub.publish(status, "{not a claim".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         pub.flush(Duration.ofSeconds(5));
         await().atMost(Duration.ofSeconds(10)).until(() -> followerMetrics.malformedClaims() == 2
-                && follower.recentStatus().size() == 2);
+                && follower.recentStatus().size() == 2 && followerMetrics.droppedClaims("duplicate") == 50
+                && followerMetrics.droppedClaims("out_of_window") == 2);
         assertThat(follower.recentStatus()).containsExactly(new io.backbeat.pulse.admin.PulseAdmin.BeatStatus(5, 2, 1, 0, 0),
                 new io.backbeat.pulse.admin.PulseAdmin.BeatStatus(6, 0, 0, 1, 0));
 

@@ -28,6 +28,9 @@ public final class PulseMetrics {
     private final Counter leadershipChanges;
     private final Counter malformedClaims;
     private final Counter fenced;
+    private final MeterRegistry registry;
+    private final Map<String, Counter> ignoredFrames = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Counter> droppedClaims = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<ClaimState, Counter> claims = new EnumMap<>(ClaimState.class);
     private final AtomicLong leader = new AtomicLong();
     private final AtomicLong term = new AtomicLong();
@@ -35,6 +38,7 @@ public final class PulseMetrics {
     private volatile double drift;
 
     public PulseMetrics(MeterRegistry registry) {
+        this.registry = registry;
         publishDuration = Timer.builder("backbeat.beat.publish.duration")
                 .description("time to encode and hand a BeatFrame to NATS").publishPercentiles(0.5, 0.95, 0.99)
                 .register(registry);
@@ -81,6 +85,34 @@ public final class PulseMetrics {
 
     public void delivered(long latencyNanos) {
         deliveryLatency.record(Duration.ofNanos(Math.max(0, latencyNanos)));
+    }
+
+    /**
+     * A frame on the beat subject that this node's monitoring did not use ({@code reason}: malformed,
+     * foreign, off_grid, not_leader, implausible, duplicate): only frames a client would accept
+     * feed drift and delivery figures.
+     */
+    public void ignoredFrame(String reason) {
+        ignoredFrames.computeIfAbsent(reason, r -> Counter.builder("backbeat.frames.ignored").tag("reason", r)
+                .description("frames on the beat subject not used for monitoring").register(registry)).increment();
+    }
+
+    /** A status claim not counted ({@code reason}: out_of_window, duplicate, full). */
+    public void droppedClaim(String reason) {
+        droppedClaims.computeIfAbsent(reason, r -> Counter.builder("backbeat.status.claims.dropped").tag("reason", r)
+                .description("status claims not counted").register(registry)).increment();
+    }
+
+    /** Claims dropped for {@code reason} so far. */
+    public long droppedClaims(String reason) {
+        Counter c = droppedClaims.get(reason);
+        return c == null ? 0 : (long) c.count();
+    }
+
+    /** Frames ignored for {@code reason} so far. */
+    public long ignoredFrames(String reason) {
+        Counter c = ignoredFrames.get(reason);
+        return c == null ? 0 : (long) c.count();
     }
 
     public void fenced() {
