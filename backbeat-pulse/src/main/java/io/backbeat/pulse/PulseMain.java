@@ -53,6 +53,7 @@ public final class PulseMain {
             }
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", l);
         }
+        julFollows(level == null || level.isBlank() ? "info" : level.trim().toLowerCase(Locale.ROOT));
         if (PulseConfig.wantsHelp(args)) {
             System.out.print(PulseConfig.help());
             return;
@@ -96,6 +97,24 @@ public final class PulseMain {
             stop.countDown();
         }, "backbeat-shutdown"));
         stop.await();
+    }
+
+    /**
+     * gRPC and Netty inside Ratis log through java.util.logging, outside slf4j: their threshold follows
+     * {@code BACKBEAT_LOG_LEVEL} too, one step stricter (a connection that sends garbage is not worth
+     * an INFO line, let alone a stack trace, at the default level).
+     */
+    static void julFollows(String level) {
+        java.util.logging.Level jul = switch (level) {
+            case "trace", "debug" -> java.util.logging.Level.FINE;
+            case "info" -> java.util.logging.Level.WARNING;
+            default -> java.util.logging.Level.SEVERE;
+        };
+        java.util.logging.Logger root = java.util.logging.LogManager.getLogManager().getLogger("");
+        root.setLevel(jul);
+        for (java.util.logging.Handler h : root.getHandlers()) {
+            h.setLevel(jul);
+        }
     }
 
     /** A started node with its admin server and NATS connection. */
