@@ -112,6 +112,7 @@ public final class BeatClient implements AutoCloseable {
     private volatile String leaderId = "";
     private volatile double tempoBpm;
     private long lastRequestNanoTime = Long.MIN_VALUE / 2;
+    private long lastTermProbeNanos = Long.MIN_VALUE / 2;
     private byte[] heldFrame;
     private final java.util.concurrent.CountDownLatch gridReady = new java.util.concurrent.CountDownLatch(1);
 
@@ -270,15 +271,13 @@ public final class BeatClient implements AutoCloseable {
             lastFrameBeat = f.beatIndex();
             lastFramePhase = phaseIndex;
             lastFrameEpoch = now;
-            if (v.newTerm()) {
-                term = f.term();
-                leaderId = f.leaderId();
-                String l = f.leaderId();
-                long t = f.term();
-                notifyAll(x -> x.onLeaderChange(l, t));
-                if (grid == null || grid.descriptor().term() < f.term()) {
-                    requestDescriptor();
-                }
+            if (v.newTerm() && (grid == null || grid.descriptor().term() < f.term())
+                    && clock.nanoTime() - lastTermProbeNanos > 100_000_000L) {
+                // a higher term is believed only once the replicated timeline confirms it (one forged
+                // frame must not fence the real leader out): ask now (even with a request to a silent
+                // pulse still pending), at most every 100 ms
+                lastTermProbeNanos = clock.nanoTime();
+                requestDescriptor(true);
             }
             if (degraded) {
                 long gridDeadline = grid != null ? grid.deadlineNanos(f.beatIndex(), phaseIndex) : frameDeadline;
@@ -428,7 +427,7 @@ public final class BeatClient implements AutoCloseable {
             }
             lastRequestNanoTime = now;
         }
-        if (!requestInFlight.compareAndSet(false, true)) {
+        if (!requestInFlight.compareAndSet(false, true) && !force) {
             return;
         }
         CompletableFuture<byte[]> reply;
@@ -460,6 +459,13 @@ public final class BeatClient implements AutoCloseable {
                     Timeline cur = timeline;
                     if (cur == null || d.term() >= cur.descriptor().term()) {
                         timeline = Timeline.of(d);
+                    }
+                    if (gate.confirmTerm(d.term())) {
+                        term = d.term();
+                        leaderId = d.leaderId();
+                        String l = d.leaderId();
+                        long t = d.term();
+                        notifyAll(x -> x.onLeaderChange(l, t));
                     }
                 }
             } catch (RuntimeException e) {

@@ -18,5 +18,10 @@ public enum DropReason {
      */
     OFF_GRID,
     /** A (beat, phase) already accepted, or older than one accepted: a replay or duplicate. */
-    DUPLICATE
+    DUPLICATE,
+    /**
+     * Its phase has not started yet by this client's clock, beyond a small tolerance: a forged or
+     * replayed frame for a later phase, or a pulse whose clock runs ahead of this one.
+     */
+    EARLY
 }

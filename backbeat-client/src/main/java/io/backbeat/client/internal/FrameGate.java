@@ -14,9 +14,14 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Validates received frames: decodes, checks cluster, fencing term, HLC offset, expiry and
- * duplicates, merges the HLC of accepted frames, and counts every drop by reason. Pure apart from
- * the HLC it merges into; not thread-safe (the client calls it under its lock).
+ * Validates received frames: decodes, checks cluster, fencing term, HLC offset, expiry, phases not
+ * started yet and duplicates, merges the HLC of accepted frames, and counts every drop by reason.
+ * Pure apart from the HLC it merges into; not thread-safe (the client calls it under its lock).
+ *
+ * <p>The fence is the highest <em>confirmed</em> term: a frame with a higher term is accepted
+ * (when it passes every other check) and reported as {@code newTerm}, but the fence moves only
+ * when the replicated timeline confirms that term ({@link #confirmTerm}). So one forged frame with a
+ * huge term cannot lock the client out of the real leader's frames.
  */
 public final class FrameGate {
     /** Outcome of {@link #accept}: the frame, or the reason it was dropped. */
@@ -29,6 +34,8 @@ public final class FrameGate {
     private final String clusterId;
     private final HybridLogicalClock hlc;
     private final Map<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
+    /** A frame whose phase starts more than this after "now" is {@link DropReason#EARLY}. */
+    public static final long EARLY_TOLERANCE_NANOS = 100_000_000L;
     private long highestTerm = -1;
     private long lastBeat = Long.MIN_VALUE;
     private int lastPhase = -1;
@@ -82,15 +89,18 @@ public final class FrameGate {
         if (grid != null && !onGrid(f, phaseIndex, deadline, grid)) {
             return drop(DropReason.OFF_GRID);
         }
-        if (GridPosition.compare(f.beatIndex(), phaseIndex, lastBeat, lastPhase) <= 0) {
-            return drop(DropReason.DUPLICATE);
+        if (grid != null && grid.phaseStartNanos(f.beatIndex(), phaseIndex) - nowEpochNanos > EARLY_TOLERANCE_NANOS) {
+            return drop(DropReason.EARLY);
         }
-        // checked last so that a rejected frame does not count twice; merging is the only side effect
+        // merging is the only side effect; a duplicate that passes merges an HLC within the max offset,
+        // no more than a new frame would
         if (!hlc.tryUpdate(ts)) {
             return drop(DropReason.HLC_OFFSET);
         }
-        boolean newTerm = f.term() > highestTerm;
-        highestTerm = Math.max(highestTerm, f.term());
+        if (GridPosition.compare(f.beatIndex(), phaseIndex, lastBeat, lastPhase) <= 0) {
+            return drop(DropReason.DUPLICATE);
+        }
+        boolean newTerm = f.term() > highestTerm; // the fence moves only by confirmTerm
         lastBeat = f.beatIndex();
         lastPhase = phaseIndex;
         lastPhaseName = f.phase();
@@ -128,9 +138,18 @@ public final class FrameGate {
         return m;
     }
 
-    /** Highest accepted term, -1 before any frame. */
+    /** The fence: the highest term the timeline has confirmed, -1 before any. */
     public long highestTerm() {
         return highestTerm;
+    }
+
+    /** Raises the fence to {@code term}, confirmed by the replicated timeline. Returns whether it rose. */
+    public boolean confirmTerm(long term) {
+        if (term > highestTerm) {
+            highestTerm = term;
+            return true;
+        }
+        return false;
     }
 
     /** Index of the last accepted phase, or -1. */

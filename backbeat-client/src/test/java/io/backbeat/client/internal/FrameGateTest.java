@@ -52,6 +52,7 @@ class FrameGateTest {
 
     @Test
     void goodFramesInOrderAreAcceptedAndMergeTheHlc() {
+        gate.confirmTerm(1); // as the client does with the timeline's term
         List<Long> accepted = new ArrayList<>();
         for (long b = 0; b < 3; b++) {
             for (int p = 0; p < 3; p++) {
@@ -68,6 +69,7 @@ class FrameGateTest {
 
     @Test
     void eachHostileKindIsDroppedUnderItsOwnReasonAndGoodFramesStillFlow() {
+        gate.confirmTerm(2);
         assertThat(offerAtStart(frame(0, 0, 2)).accepted()).isTrue();
 
         // malformed JSON
@@ -83,7 +85,7 @@ class FrameGateTest {
         // far-future HLC (10 s ahead of the local clock, max offset 500 ms)
         BeatFrame future = frame(0, 1, 2).toBuilder()
                 .hlc(new HlcTimestamp(nowNanos / 1_000_000 + 10_000, 0, HlcTimestamp.suffixOf("x")).toString()).build();
-        assertThat(gate.accept(BackbeatCodec.encodeFrame(future), nowNanos, grid).dropped())
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(future), grid.phaseStartNanos(0, 1), grid).dropped())
                 .isEqualTo(DropReason.HLC_OFFSET);
         // already expired: beat 0 plan ended long ago
         long later = grid.phaseStartNanos(1, 0);
@@ -93,6 +95,11 @@ class FrameGateTest {
         // replayed frame
         assertThat(gate.accept(BackbeatCodec.encodeFrame(frame(0, 0, 2)), nowNanos, grid).dropped())
                 .isEqualTo(DropReason.DUPLICATE);
+        // a later phase that has not started: a forged copy of the next one, or a beat far ahead
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(frame(0, 2, 2)), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.EARLY);
+        assertThat(gate.accept(BackbeatCodec.encodeFrame(frame(1_000_000, 0, 2)), nowNanos, grid).dropped())
+                .isEqualTo(DropReason.EARLY);
         // contradicts the grid (deadline moved by a second)
         BeatFrame offGrid = frame(0, 1, 2).toBuilder().deadlineAt(frame(0, 1, 2).deadlineAt().plusSeconds(1)).build();
         assertThat(gate.accept(BackbeatCodec.encodeFrame(offGrid), nowNanos, grid).dropped())
@@ -105,20 +112,28 @@ class FrameGateTest {
         assertThat(gate.drops()).containsEntry(DropReason.MALFORMED, 1L).containsEntry(DropReason.WRONG_CLUSTER, 1L)
                 .containsEntry(DropReason.STALE_TERM, 1L).containsEntry(DropReason.HLC_OFFSET, 1L)
                 .containsEntry(DropReason.EXPIRED, 1L).containsEntry(DropReason.DUPLICATE, 1L)
-                .containsEntry(DropReason.OFF_GRID, 1L);
+                .containsEntry(DropReason.OFF_GRID, 1L).containsEntry(DropReason.EARLY, 2L);
     }
 
     @Test
-    void aHigherTermIsAcceptedAndFlaggedOnceAndOlderPositionsStayDropped() {
-        assertThat(offerAtStart(frame(1, 0, 3)).newTerm()).isTrue();
-        assertThat(offerAtStart(frame(1, 1, 3)).newTerm()).isFalse();
+    void aHigherTermIsAcceptedAndFlaggedButFencesOnlyOnceTheTimelineConfirmsIt() {
+        gate.confirmTerm(3);
+        assertThat(offerAtStart(frame(1, 0, 3)).newTerm()).isFalse();
         // a new leader with a higher term replays the same (beat, phase): still a duplicate
-        FrameGate.Verdict replay = gate.accept(BackbeatCodec.encodeFrame(frame(1, 1, 4)), nowNanos, grid);
+        FrameGate.Verdict replay = gate.accept(BackbeatCodec.encodeFrame(frame(1, 0, 4)), nowNanos, grid);
         assertThat(replay.dropped()).isEqualTo(DropReason.DUPLICATE);
-        FrameGate.Verdict next = offerAtStart(frame(1, 2, 4));
+        FrameGate.Verdict next = offerAtStart(frame(1, 1, 4));
         assertThat(next.accepted()).isTrue();
         assertThat(next.newTerm()).isTrue();
-        assertThat(gate.highestTerm()).isEqualTo(4);
+        assertThat(gate.highestTerm()).as("not confirmed yet").isEqualTo(3);
+        // one forged frame with a huge term locks nobody out: the real leader's next frame still passes
+        assertThat(offerAtStart(frame(1, 2, Long.MAX_VALUE)).accepted()).isTrue();
+        assertThat(offerAtStart(frame(2, 0, 3)).accepted()).isTrue();
+        // confirmed by the timeline: now the fence holds
+        assertThat(gate.confirmTerm(4)).isTrue();
+        assertThat(gate.confirmTerm(2)).isFalse();
+        assertThat(offerAtStart(frame(2, 1, 3)).dropped()).isEqualTo(DropReason.STALE_TERM);
+        assertThat(offerAtStart(frame(2, 1, 4)).accepted()).isTrue();
     }
 
     @Test

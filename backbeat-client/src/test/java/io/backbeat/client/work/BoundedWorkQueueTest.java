@@ -282,11 +282,11 @@ class BoundedWorkQueueTest {
         AtomicLong snapshots = new AtomicLong();
         Future<?> monitor = ex.submit(() -> {
             start.await();
-            while (producing.get()) {
+            do { // at least one snapshot, even when the producers finish before this thread is scheduled
                 assertInvariants(q.stats()); // every snapshot adds up, even mid-flight
                 snapshots.incrementAndGet();
                 Thread.onSpinWait();
-            }
+            } while (producing.get());
             return null;
         });
         start.countDown();

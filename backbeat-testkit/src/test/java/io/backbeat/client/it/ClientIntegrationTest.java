@@ -200,20 +200,25 @@ class ClientIntegrationTest {
         pulse.publishRaw("{\"type\":\"backbeat.beatframe.v1\"".getBytes(StandardCharsets.UTF_8));
         pulse.publishRaw("not json at all".getBytes(StandardCharsets.UTF_8));
         pulse.publishRaw(BackbeatCodec.encodeFrame(good.toBuilder().clusterId("other-cluster").build()));
-        pulse.publishRaw(BackbeatCodec.encodeFrame(good.toBuilder().term(4).build()));
+        BeatFrame current = pulse.frameAt(now);
+        pulse.publishRaw(BackbeatCodec.encodeFrame(current.toBuilder().term(4).build()));
         String futureHlc = new io.backbeat.hlc.HlcTimestamp(System.currentTimeMillis() + 60_000, 0, 1).toString();
-        pulse.publishRaw(BackbeatCodec.encodeFrame(good.toBuilder().hlc(futureHlc).build()));
+        pulse.publishRaw(BackbeatCodec.encodeFrame(current.toBuilder().hlc(futureHlc).build()));
+        // the next phase, ~300 ms before it starts (a forged copy that would fire a callback early)
+        pulse.publishRaw(BackbeatCodec.encodeFrame(good));
+        // a huge term on an already delivered pair: dropped, and it does not fence the real leader out
+        pulse.publishRaw(BackbeatCodec.encodeFrame(current.toBuilder().term(Long.MAX_VALUE).leaderId("evil").build()));
         GridPosition past = grid.position(now.beatIndex() - 2, 0);
         pulse.publishRaw(BackbeatCodec.encodeFrame(pulse.frameAt(past)));
         pulse.publishRaw(BackbeatCodec.encodeFrame(replay));
         pulse.publishRaw(BackbeatCodec.encodeFrame(good.toBuilder().beatIndex(next.beatIndex() + 1000).build()));
-        await().atMost(Duration.ofSeconds(5)).until(() -> client.stats().droppedTotal() >= 8);
+        await().atMost(Duration.ofSeconds(5)).until(() -> client.stats().droppedTotal() >= 10);
         int n = rec.phases().size();
         await().atMost(Duration.ofSeconds(10)).until(() -> rec.phases().size() >= n + 3);
         ClientStats st = client.stats();
         System.out.println("drops by reason: " + st.dropped());
         for (DropReason r : Arrays.asList(DropReason.MALFORMED, DropReason.WRONG_CLUSTER, DropReason.STALE_TERM,
-                DropReason.HLC_OFFSET, DropReason.EXPIRED, DropReason.DUPLICATE, DropReason.OFF_GRID)) {
+                DropReason.HLC_OFFSET, DropReason.EXPIRED, DropReason.DUPLICATE, DropReason.OFF_GRID, DropReason.EARLY)) {
             assertThat(st.dropped(r)).as(r.name()).isGreaterThanOrEqualTo(1);
         }
         assertThat(st.dropped(DropReason.MALFORMED)).isEqualTo(2);
