@@ -63,8 +63,13 @@ public final class BackbeatCodec {
             g.writeStringField("window_id", f.windowId());
             g.writeStringField("leader_id", f.leaderId());
             g.writeNumberField("term", f.term());
-            g.writeNumberField("beats_per_bar", f.beatsPerBar());
-            writePhases(g, f.phases());
+            // optional extensions: a frame decoded without them re-encodes without them
+            if (f.beatsPerBar() > 0) {
+                g.writeNumberField("beats_per_bar", f.beatsPerBar());
+            }
+            if (!f.phases().isEmpty()) {
+                writePhases(g, f.phases());
+            }
             g.writeEndObject();
             g.flush();
             return out.toByteArray();

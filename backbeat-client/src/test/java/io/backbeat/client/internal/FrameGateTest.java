@@ -190,4 +190,40 @@ class FrameGateTest {
         assertThat(gate.accept(withDeadlineText(frame(0, 2, 1), d2), grid.phaseStartNanos(0, 2), grid).dropped())
                 .isEqualTo(DropReason.OFF_GRID);
     }
+
+    /**
+     * Fuzz (fixed seed): 20,000 mutated, shuffled and forged payloads at moving instants; the gate never
+     * throws, every payload is either accepted or counted under one reason, and the accepted pairs
+     * only ever move forward.
+     */
+    @Test
+    void fuzzedPayloadsNeverThrowAndAcceptedPairsOnlyMoveForward() {
+        Random rnd = new Random(7);
+        gate.confirmTerm(1);
+        long accepted = 0;
+        long lastKey = Long.MIN_VALUE;
+        for (int i = 0; i < 20_000; i++) {
+            long beat = i / 6;
+            int phase = rnd.nextInt(3);
+            nowNanos = grid.phaseStartNanos(beat, 0) + rnd.nextInt(500_000_000);
+            BeatFrame f = frame(beat + rnd.nextInt(5) - 2, phase, rnd.nextInt(4) == 0 ? rnd.nextLong() : 1);
+            byte[] b = BackbeatCodec.encodeFrame(f);
+            int edits = rnd.nextInt(3);
+            for (int e = 0; e < edits; e++) {
+                b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(128);
+            }
+            FrameGate.Verdict v = gate.accept(b, nowNanos, rnd.nextInt(10) == 0 ? null : grid);
+            assertThat(v.accepted() ^ v.dropped() != null).isTrue();
+            if (v.accepted()) {
+                accepted++;
+                long key = v.frame().beatIndex() * 3 + gate.lastPhase();
+                assertThat(key).as("case %d", i).isGreaterThan(lastKey);
+                lastKey = key;
+            }
+        }
+        long dropped = gate.drops().values().stream().mapToLong(Long::longValue).sum();
+        System.out.printf("frame gate fuzz: 20000 payloads, %d accepted, drops %s%n", accepted, gate.drops());
+        assertThat(accepted + dropped).isEqualTo(20_000);
+        assertThat(accepted).isPositive();
+    }
 }
