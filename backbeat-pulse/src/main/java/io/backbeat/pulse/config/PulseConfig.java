@@ -24,7 +24,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                           int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset,
-                          boolean adminProtectReads) {
+                          boolean adminProtectReads, ConsensusSettings.Tls raftTls) {
 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
@@ -45,6 +45,10 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("nats", new String[]{"nats://localhost:4222", "NATS server URL(s), comma-separated"});
         FLAGS.put("admin-port", new String[]{"8080", "admin HTTP port (0 = any free port)"});
         FLAGS.put("admin-bind", new String[]{"0.0.0.0", "address the admin HTTP server listens on (127.0.0.1 = this host only)"});
+        FLAGS.put("raft-tls-cert", new String[]{"", "PEM certificate chain of this node for mutual TLS between "
+                + "pulse nodes (Ratis; with --raft-tls-key and --raft-tls-trust; scripts/dev-certs.sh)"});
+        FLAGS.put("raft-tls-key", new String[]{"", "PEM PKCS#8 private key of this node for Raft TLS"});
+        FLAGS.put("raft-tls-trust", new String[]{"", "PEM CA certificate(s) a peer's certificate must be signed by"});
         FLAGS.put("admin-protect-reads", new String[]{"false", "GET /metrics and /status need the admin token too "
                 + "(BACKBEAT_ADMIN_TOKEN, to be set on every node)"});
         FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
@@ -235,7 +239,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
                 adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth,
-                maxOffset, bool(v, "admin-protect-reads"));
+                maxOffset, bool(v, "admin-protect-reads"), raftTls(v, consensus));
     }
 
     /** The tempo rules. */
@@ -245,7 +249,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
 
     /** The consensus settings of this node. */
     public ConsensusSettings consensusSettings() {
-        return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir);
+        return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir, raftTls);
     }
 
     private static int freePort(String host) {
@@ -292,6 +296,31 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             throw new ConfigException(flag, "must be between " + min + " and " + max + ", got " + n);
         }
         return n;
+    }
+
+    /** The three TLS flags: all or none, each an existing readable file; Ratis only. */
+    private static ConsensusSettings.Tls raftTls(Map<String, String> v, String consensus) {
+        List<String> names = List.of("raft-tls-cert", "raft-tls-key", "raft-tls-trust");
+        List<String> given = names.stream().filter(n -> !v.getOrDefault(n, "").isBlank()).toList();
+        if (given.isEmpty()) {
+            return null;
+        }
+        for (String n : names) {
+            if (!given.contains(n)) {
+                throw new ConfigException(n, "is required with " + String.join(" and ", given.stream()
+                        .map(g -> "--" + g).toList()) + " (mutual TLS needs a certificate, its key and the trusted CAs)");
+            }
+            Path p = Path.of(v.get(n).trim());
+            if (!java.nio.file.Files.isReadable(p) || java.nio.file.Files.isDirectory(p)) {
+                throw new ConfigException(n, "'" + p + "' is not a readable file");
+            }
+        }
+        if (!consensus.equals("ratis")) {
+            throw new ConfigException("raft-tls-cert", "TLS between nodes is supported with --consensus ratis only "
+                    + "(Atomix 3.1 has no TLS for its Raft traffic; keep its port on a private network)");
+        }
+        return new ConsensusSettings.Tls(Path.of(v.get("raft-tls-cert").trim()), Path.of(v.get("raft-tls-key").trim()),
+                Path.of(v.get("raft-tls-trust").trim()));
     }
 
     private static boolean bool(Map<String, String> v, String flag) {

@@ -14,9 +14,29 @@ import java.util.Objects;
  * @param bindPort  port this node listens on (0 = pick a free one)
  * @param peers     every voting member including this node; empty = single-node group of this node
  * @param dataDir   where the log and snapshots live
+ * @param tls       mutual TLS between the members (Ratis), or {@code null} for plaintext
  */
 public record ConsensusSettings(String clusterId, String nodeId, String bindHost, int bindPort, List<Peer> peers,
-                                Path dataDir) {
+                                Path dataDir, Tls tls) {
+
+    /** Without TLS. */
+    public ConsensusSettings(String clusterId, String nodeId, String bindHost, int bindPort, List<Peer> peers,
+                             Path dataDir) {
+        this(clusterId, nodeId, bindHost, bindPort, peers, dataDir, null);
+    }
+
+    /**
+     * Mutual TLS between consensus members: this node's certificate chain and PKCS#8 private key (PEM)
+     * and the CA certificates (PEM) it trusts. A peer or client without a certificate signed by a
+     * trusted CA can neither join nor submit. {@code scripts/dev-certs.sh} makes a development set.
+     */
+    public record Tls(Path certChain, Path privateKey, Path trustedCas) {
+        public Tls {
+            Objects.requireNonNull(certChain, "certChain");
+            Objects.requireNonNull(privateKey, "privateKey");
+            Objects.requireNonNull(trustedCas, "trustedCas");
+        }
+    }
 
     /** One voting member: {@code id@host:port}. */
     public record Peer(String id, String host, int port) {

@@ -118,7 +118,9 @@ public final class RatisConsensus implements Consensus {
         RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
         boolean existing = Files.isDirectory(settings.dataDir().resolve(group.getGroupId().getUuid().toString()));
+        org.apache.ratis.conf.Parameters parameters = tlsParameters();
         server = RaftServer.newBuilder().setServerId(selfId).setStateMachine(machine).setProperties(props)
+                .setParameters(parameters)
                 .setGroup(group)
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
@@ -126,7 +128,7 @@ public final class RatisConsensus implements Consensus {
         RaftProperties clientProps = new RaftProperties();
         // a forwarded command that reaches a dead or stalled node gives up on it after 1 s (default 3 s)
         RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(1, TimeUnit.SECONDS));
-        client = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group)
+        client = RaftClient.newBuilder().setProperties(clientProps).setRaftGroup(group).setParameters(parameters)
                 // short sleeps: right after an election the new leader refuses writes until its first
                 // entry commits (tens of ms); a 100 ms sleep there delayed its take-over by 0.3-0.5 s
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(250,
@@ -137,6 +139,26 @@ public final class RatisConsensus implements Consensus {
         monitor.start();
         LOG.info("Ratis node {} started on port {} in group {} of {}", settings.nodeId(), settings.self().port(),
                 group.getGroupId(), settings.members());
+    }
+
+    /**
+     * gRPC parameters: with {@link ConsensusSettings#tls()}, mutual TLS on the server, on the client
+     * this node uses to forward commands, and on admin calls (hand-over).
+     */
+    private org.apache.ratis.conf.Parameters tlsParameters() {
+        org.apache.ratis.conf.Parameters parameters = new org.apache.ratis.conf.Parameters();
+        ConsensusSettings.Tls tls = settings.tls();
+        if (tls != null) {
+            org.apache.ratis.grpc.GrpcTlsConfig conf = new org.apache.ratis.grpc.GrpcTlsConfig(
+                    tls.privateKey().toFile(), tls.certChain().toFile(), tls.trustedCas().toFile(), true);
+            GrpcConfigKeys.TLS.setConf(parameters, conf);
+            GrpcConfigKeys.Server.setTlsConf(parameters, conf);
+            GrpcConfigKeys.Client.setTlsConf(parameters, conf);
+            GrpcConfigKeys.Admin.setTlsConf(parameters, conf);
+            LOG.info("Raft traffic of {} uses mutual TLS (certificate {}, trusted CAs {})", settings.nodeId(),
+                    tls.certChain(), tls.trustedCas());
+        }
+        return parameters;
     }
 
     @Override
