@@ -305,6 +305,8 @@ class PulseFaultProcessTest {
 
     @Test
     void aNodeWhoseClockIsTwoSecondsAheadNeverPublishesAndSaysWhy() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
+                "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
         startCluster(builder().env("f1", PulseProcessCluster.fakeTime("+2s")), nats.url());
         // elections happen: the leader is frozen three times (f1 may win one; it must hand over, not publish)
         for (int round = 0; round < 3; round++) {
