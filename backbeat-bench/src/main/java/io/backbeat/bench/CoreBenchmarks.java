@@ -44,9 +44,18 @@ public class CoreBenchmarks {
     private byte[] frameJson;
     private ObjectMapper mapper;
     private java.util.Map<?, ?> frameMap;
+    private io.nats.client.NKey signingKey;
+    private io.nats.client.NKey verifyingKey;
+    private byte[] frameSignature;
 
     @Setup
     public void setup() {
+        try {
+            signingKey = io.nats.client.NKey.createAccount(null);
+            verifyingKey = io.nats.client.NKey.fromPublicKey(signingKey.getPublicKey());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         clock = HybridLogicalClock.create("bench-node");
         remote = new HlcTimestamp(System.currentTimeMillis() - 5, 3, 0xabcd);
         t0 = 1_757_000_000_123_456_789L;
@@ -126,4 +135,19 @@ public class CoreBenchmarks {
         return mapper.readValue(mapper.writeValueAsBytes(frameMap), java.util.Map.class);
     }
 
+
+    /** Ed25519 signature of one encoded frame (the pulse, per frame, when signing is on). */
+    @Benchmark
+    public byte[] frameSign() throws Exception {
+        return signingKey.sign(frameJson);
+    }
+
+    /** Verifying one frame's signature (a client, per frame, when it verifies). */
+    @Benchmark
+    public boolean frameVerify() throws Exception {
+        if (frameSignature == null) {
+            frameSignature = signingKey.sign(frameJson);
+        }
+        return verifyingKey.verify(frameJson, frameSignature);
+    }
 }

@@ -133,9 +133,15 @@ public final class BeatClient implements AutoCloseable {
         this.callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         this.startedEpoch = clock.epochNanos();
         try {
+            if (b.transport != null && !b.verifyKeys.isEmpty()) {
+                throw new IllegalArgumentException("verifySignatures works with the built-in NATS transport only");
+            }
             this.transport = b.transport != null ? b.transport
                     : b.connection != null ? NatsTransport.using(b.connection)
                     : NatsTransport.connect(b.servers, "backbeat-client-" + agentId);
+            if (!b.verifyKeys.isEmpty()) {
+                ((NatsTransport) transport).verifying(new io.backbeat.client.internal.SignatureCheck(b.verifyKeys));
+            }
         } catch (IOException e) {
             if (ownedCallbacks != null) {
                 ownedCallbacks.close();
@@ -208,7 +214,10 @@ public final class BeatClient implements AutoCloseable {
 
     /** A snapshot of the counters. */
     public ClientStats stats() {
-        return new ClientStats(received.sum(), accepted.sum(), gate.drops(), dispatched.sum(), derived.sum(),
+        java.util.Map<DropReason, Long> drops = new java.util.EnumMap<>(gate.drops());
+        drops.merge(DropReason.SIGNATURE, transport.signatureRejects(), Long::sum);
+        return new ClientStats(received.sum() + transport.signatureRejects(), accepted.sum(), drops, dispatched.sum(),
+                derived.sum(),
                 listenerErrors.sum(), skippedBusy.sum(), degraded, degradations.sum(), recoveries.sum(),
                 lastCorrectionNanos, lastFrameLagNanos, term, leaderId, tempoBpm);
     }
@@ -591,6 +600,8 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /** NATS server URLs (default {@code nats://127.0.0.1:4222}). */
+        private java.util.List<String> verifyKeys = java.util.List.of();
+
         public Builder natsServers(String... urls) {
             if (urls.length == 0) {
                 throw new IllegalArgumentException("at least one NATS server URL is required");
@@ -606,6 +617,17 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /** A custom transport (the test kit's in-memory pulse, for instance). */
+        /**
+         * Accept only frames and timeline replies signed by one of these Ed25519 NKey public keys
+         * (the cluster's, several during a rotation); others are dropped and counted as
+         * {@link DropReason#SIGNATURE}. Needs the built-in NATS transport.
+         */
+        public Builder verifySignatures(String... publicKeys) {
+            this.verifyKeys = java.util.List.of(publicKeys);
+            new io.backbeat.client.internal.SignatureCheck(this.verifyKeys); // a bad key fails here, naming it
+            return this;
+        }
+
         public Builder transport(BeatTransport transport) {
             this.transport = Objects.requireNonNull(transport);
             return this;

@@ -23,5 +23,10 @@ public enum DropReason {
      * Its phase has not started yet by this client's clock, beyond a small tolerance: a forged or
      * replayed frame for a later phase, or a pulse whose clock runs ahead of this one.
      */
-    EARLY
+    EARLY,
+    /**
+     * The client verifies signatures ({@code BeatClient.Builder.verifySignatures}) and the frame was
+     * unsigned, or not signed by one of the cluster's keys.
+     */
+    SIGNATURE
 }

@@ -152,6 +152,17 @@ public final class PulseMain {
                 : new RatisConsensus(cfg.consensusSettings());
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
+        if (cfg.signSeedFile() != null) {
+            try {
+                io.backbeat.pulse.sign.FrameSigner signer = io.backbeat.pulse.sign.FrameSigner.fromSeedFile(
+                        cfg.signSeedFile());
+                node.signWith(signer);
+                org.slf4j.LoggerFactory.getLogger(PulseMain.class).info("frames and timeline replies are signed; "
+                        + "clients verify with public key {}", signer.publicKey());
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new ConfigException("sign-seed-file", e.getMessage());
+            }
+        }
         ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), EpochClock.system());
         node.clockDiscipline(clockSync::offsetNanos, cfg.maxClockOffset());
         Gauge.builder("backbeat.clock.offset.seconds", clockSync,

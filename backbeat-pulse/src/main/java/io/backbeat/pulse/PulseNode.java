@@ -77,6 +77,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile long commitProblemNanos;
     private volatile Supplier<OptionalLong> clockOffset = OptionalLong::empty;
     private volatile boolean clockDisciplined;
+    private volatile io.backbeat.pulse.sign.FrameSigner signer;
     private volatile boolean policyMismatchLogged;
     private volatile Duration maxClockOffset = Duration.ofMillis(100);
 
@@ -106,8 +107,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.lastNatsDropNanos = lastHandOverNanos;
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.status = new StatusAggregator(clusterId, metrics, this::currentBeat);
-        this.responder = new TimelineResponder(consensus, nats::publish);
-        this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(nats, ClusterId.beatSubject(clusterId)),
+        this.responder = new TimelineResponder(consensus, this::send);
+        this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(ClusterId.beatSubject(clusterId)),
                 metrics, clock, hlc, new EmitterHost(), bpm, bar, initialPhases);
     }
 
@@ -380,8 +381,32 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
     }
 
+    /**
+     * Signs what this node publishes (frames, timeline replies) with the cluster's key, as
+     * PROTOCOL.md "Signed messages" defines. Call before {@link #start()}.
+     */
+    public void signWith(io.backbeat.pulse.sign.FrameSigner signer) {
+        this.signer = signer;
+    }
+
+    /** Publishes {@code payload}, signed when a signer is set. */
+    private void send(String subject, byte[] payload) {
+        io.backbeat.pulse.sign.FrameSigner s = signer;
+        if (s == null) {
+            nats.publish(subject, payload);
+        } else {
+            nats.publish(subject, s.headers(payload), payload);
+        }
+    }
+
     /** Frames go straight to NATS: no reconnect buffer, so nothing is delivered late. */
-    private record NatsSink(Connection nats, String subject) implements BeatEmitter.Sink {
+    private final class NatsSink implements BeatEmitter.Sink {
+        private final String subject;
+
+        NatsSink(String subject) {
+            this.subject = subject;
+        }
+
         @Override
         public boolean connected() {
             return nats.getStatus() == Connection.Status.CONNECTED;
@@ -394,7 +419,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
 
         @Override
         public void publish(byte[] frame) {
-            nats.publish(subject, frame);
+            send(subject, frame);
         }
     }
 

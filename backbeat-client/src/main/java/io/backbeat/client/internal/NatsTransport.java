@@ -18,10 +18,26 @@ public final class NatsTransport implements BeatTransport {
     private final Connection connection;
     private final boolean owned;
     private volatile Dispatcher dispatcher;
+    private volatile SignatureCheck signatures;
 
     private NatsTransport(Connection connection, boolean owned) {
         this.connection = connection;
         this.owned = owned;
+    }
+
+    /**
+     * From now on beat frames and timeline replies must carry a valid signature by one of the keys in
+     * {@code check}; others are dropped (frames, counted) or fail (replies).
+     */
+    public NatsTransport verifying(SignatureCheck check) {
+        this.signatures = check;
+        return this;
+    }
+
+    @Override
+    public long signatureRejects() {
+        SignatureCheck c = signatures;
+        return c == null ? 0 : c.rejected();
     }
 
     /** Wraps a connection the caller owns (not closed by {@link #close()}). */
@@ -44,7 +60,12 @@ public final class NatsTransport implements BeatTransport {
 
     @Override
     public void subscribeBeats(String clusterId, Consumer<byte[]> sink) {
-        Dispatcher d = connection.createDispatcher(msg -> sink.accept(msg.getData()));
+        Dispatcher d = connection.createDispatcher(msg -> {
+            SignatureCheck c = signatures;
+            if (c == null || c.verify(msg)) {
+                sink.accept(msg.getData());
+            }
+        });
         d.subscribe(ClusterId.beatSubject(clusterId));
         dispatcher = d;
     }
@@ -52,7 +73,13 @@ public final class NatsTransport implements BeatTransport {
     @Override
     public CompletableFuture<byte[]> requestTimeline(String clusterId, Duration timeout) {
         return connection.requestWithTimeout(ClusterId.timelineSubject(clusterId), new byte[0], timeout)
-                .thenApply(Message::getData);
+                .thenApply(m -> {
+                    SignatureCheck c = signatures;
+                    if (c != null && !c.verify(m)) {
+                        throw new IllegalStateException("timeline reply without a valid signature dropped");
+                    }
+                    return m.getData();
+                });
     }
 
     @Override

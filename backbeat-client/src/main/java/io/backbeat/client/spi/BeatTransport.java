@@ -28,4 +28,9 @@ public interface BeatTransport extends AutoCloseable {
     /** Releases what the transport opened (a connection passed in by the user stays open). */
     @Override
     void close();
+
+    /** Beat messages this transport refused for a missing or bad signature (0 when it does not verify). */
+    default long signatureRejects() {
+        return 0;
+    }
 }

@@ -24,7 +24,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                           int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset,
-                          boolean adminProtectReads, ConsensusSettings.Tls raftTls) {
+                          boolean adminProtectReads, ConsensusSettings.Tls raftTls, Path signSeedFile) {
 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
@@ -49,6 +49,9 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 + "pulse nodes (Ratis; with --raft-tls-key and --raft-tls-trust; scripts/dev-certs.sh)"});
         FLAGS.put("raft-tls-key", new String[]{"", "PEM PKCS#8 private key of this node for Raft TLS"});
         FLAGS.put("raft-tls-trust", new String[]{"", "PEM CA certificate(s) a peer's certificate must be signed by"});
+        FLAGS.put("sign-seed-file", new String[]{"", "file with the cluster's NKey seed: frames and timeline replies "
+                + "are signed (Ed25519) for clients that verify (make one: java -cp backbeat-pulse.jar "
+                + "io.backbeat.pulse.sign.FrameSigner <file>)"});
         FLAGS.put("admin-protect-reads", new String[]{"false", "GET /metrics and /status need the admin token too "
                 + "(BACKBEAT_ADMIN_TOKEN, to be set on every node)"});
         FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
@@ -239,7 +242,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 v.getOrDefault("nats-keystore", ""), v.getOrDefault("nats-keystore-password", ""));
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
                 adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth,
-                maxOffset, bool(v, "admin-protect-reads"), raftTls(v, consensus));
+                maxOffset, bool(v, "admin-protect-reads"), raftTls(v, consensus),
+                seedFile(v));
     }
 
     /** The tempo rules. */
@@ -296,6 +300,18 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             throw new ConfigException(flag, "must be between " + min + " and " + max + ", got " + n);
         }
         return n;
+    }
+
+    private static Path seedFile(Map<String, String> v) {
+        String f = v.getOrDefault("sign-seed-file", "").trim();
+        if (f.isEmpty()) {
+            return null;
+        }
+        Path p = Path.of(f);
+        if (!java.nio.file.Files.isReadable(p) || java.nio.file.Files.isDirectory(p)) {
+            throw new ConfigException("sign-seed-file", "'" + p + "' is not a readable file");
+        }
+        return p;
     }
 
     /** The three TLS flags: all or none, each an existing readable file; Ratis only. */
