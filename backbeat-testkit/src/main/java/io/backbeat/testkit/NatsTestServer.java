@@ -133,6 +133,20 @@ public final class NatsTestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a server on a free port with a nats-server configuration file (authorization,
+     * permissions...); the port given here overrides one in the file.
+     */
+    public static NatsTestServer startWithConfig(Path configFile) {
+        try {
+            NatsTestServer s = new NatsTestServer(findBinary(), freePort(), List.of("-c", configFile.toString()));
+            s.launch();
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Starts a server on a free port. */
     public static NatsTestServer start() {
         return start(freePort());
