@@ -85,8 +85,21 @@ final class BeatEmitter implements AutoCloseable {
         /** The connection's state, for messages. */
         String status();
 
+        /**
+         * Work done for {@code frame} ahead of its instant, outside the spin (its signature, say);
+         * passed back to {@link #publish(byte[], Object)}. The default does nothing.
+         */
+        default Object prepare(byte[] frame) {
+            return null;
+        }
+
         /** Sends now or throws {@link IllegalStateException}: never buffers for later. */
         void publish(byte[] frame);
+
+        /** As {@link #publish(byte[])}, with what {@link #prepare} made for this frame. */
+        default void publish(byte[] frame, Object prepared) {
+            publish(frame);
+        }
     }
 
     private final String clusterId;
@@ -211,6 +224,7 @@ final class BeatEmitter implements AutoCloseable {
                 long e0 = System.nanoTime();
                 BeatFrame frame = BeatFrame.at(grid, target, hlc.now().toString(), nodeId, s.term());
                 byte[] payload = BackbeatCodec.encodeFrame(frame);
+                Object prepared = sink.prepare(payload); // e.g. signed here, not at the instant
                 long encodeNanos = System.nanoTime() - e0;
                 // the clock is read before the lease: a stall anywhere after this line expires the lease
                 long leaseFrom = clock.nanoTime();
@@ -235,7 +249,7 @@ final class BeatEmitter implements AutoCloseable {
                     metrics.skipped(1);
                     continue;
                 }
-                publish(target, payload, encodeNanos, publishEpoch);
+                publish(target, payload, prepared, encodeNanos, publishEpoch);
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -269,7 +283,7 @@ final class BeatEmitter implements AutoCloseable {
         return true;
     }
 
-    private void publish(GridPosition target, byte[] payload, long encodeNanos, long publishEpoch) {
+    private void publish(GridPosition target, byte[] payload, Object prepared, long encodeNanos, long publishEpoch) {
         if (!sink.connected()) {
             metrics.skipped(1); // never buffered for a late delivery
             return;
@@ -278,7 +292,7 @@ final class BeatEmitter implements AutoCloseable {
         // told before the send: the frame's echo can arrive before publish() returns
         host.published(target.beatIndex(), target.phaseIndex());
         try {
-            sink.publish(payload);
+            sink.publish(payload, prepared);
         } catch (IllegalStateException e) {
             // the connection dropped between the check and the publish; with no reconnect buffer jnats
             // refuses the frame rather than hold it for a late delivery
