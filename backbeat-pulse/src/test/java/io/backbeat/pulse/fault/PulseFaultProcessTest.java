@@ -83,6 +83,12 @@ class PulseFaultProcessTest {
         return PulseProcessCluster.builder(nats.url(), base).cluster(CLUSTER).nodes("f1", "f2", "f3");
     }
 
+    private static void assumeIptablesAndCgroups() {
+        Optional<String> problem = HostFaults.partitionProblem();
+        Assumptions.assumeTrue(problem.isEmpty(),
+                () -> "needs root with iptables and cgroup v2: " + problem.orElse(""));
+    }
+
     /** Starts three nodes and an observer; returns once 12 frames have arrived. */
     private void startCluster() throws Exception {
         startCluster(builder(), nats.url());
@@ -152,9 +158,7 @@ class PulseFaultProcessTest {
 
     @Test
     void aLeaderPartitionedFromItsPeersForFiveSecondsIsReplacedAndStaysFencedAfterHealing() throws Exception {
-        Optional<String> problem = HostFaults.partitionProblem();
-        Assumptions.assumeTrue(problem.isEmpty(),
-                () -> "needs root with iptables and cgroup v2: " + problem.orElse(""));
+        assumeIptablesAndCgroups();
         startCluster();
         String leader = observer.currentLeader();
         long term = observer.currentTerm();
@@ -256,9 +260,7 @@ class PulseFaultProcessTest {
 
     @Test
     void aLeaderWhoseNatsConnectionGoesSilentHandsOverAndNothingArrivesLate() throws Exception {
-        Optional<String> problem = HostFaults.partitionProblem();
-        Assumptions.assumeTrue(problem.isEmpty(),
-                () -> "needs root with iptables and cgroup v2: " + problem.orElse(""));
+        assumeIptablesAndCgroups();
         startCluster();
         String leader = observer.currentLeader();
         long term = observer.currentTerm();
