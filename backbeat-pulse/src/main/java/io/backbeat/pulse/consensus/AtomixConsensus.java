@@ -41,6 +41,8 @@ public final class AtomixConsensus implements Consensus {
     private volatile AtomicValue<byte[]> value;
     private volatile LeadershipState view;
     private volatile TimelineDescriptor cached;
+    private volatile io.backbeat.api.TempoPolicy cachedPolicy;
+    private final java.util.concurrent.atomic.AtomicLong rejected = new java.util.concurrent.atomic.AtomicLong();
     private volatile byte[] cachedBytes;
     private volatile boolean closed;
 
@@ -119,7 +121,9 @@ public final class AtomixConsensus implements Consensus {
             return;
         }
         cachedBytes = bytes;
-        cached = RatisConsensus.decodeState(bytes);
+        TimelineStateMachine.State st = RatisConsensus.decodeFullState(bytes);
+        cached = st.descriptor();
+        cachedPolicy = st.policy();
     }
 
     private synchronized void onLeadership(Leadership<String> l) {
@@ -168,9 +172,18 @@ public final class AtomixConsensus implements Consensus {
         return CompletableFuture.supplyAsync(() -> {
             for (int attempt = 0; attempt < 100; attempt++) {
                 byte[] cur = value.get();
-                TimelineDescriptor before = cur == null ? null : RatisConsensus.decodeState(cur);
-                TimelineDescriptor after = TimelineStateMachine.apply(before, command);
-                byte[] next = RatisConsensus.encodeState(after);
+                TimelineStateMachine.State before = cur == null ? TimelineStateMachine.State.EMPTY
+                        : RatisConsensus.decodeFullState(cur);
+                // the same validation as Ratis, on the proposer: Atomix offers no hook on its replicas
+                TimelineStateMachine.Outcome outcome = TimelineStateMachine.check(before, command, -1);
+                if (outcome.rejected()) {
+                    rejected.incrementAndGet();
+                    if (command instanceof TimelineCommand.SetPendingTempo) {
+                        throw new IllegalStateException(outcome.rejection());
+                    }
+                }
+                TimelineDescriptor after = outcome.state().descriptor();
+                byte[] next = RatisConsensus.encodeFullState(outcome.state());
                 if (cur != null && Arrays.equals(cur, next)) {
                     updateCache(cur);
                     return after;
@@ -182,6 +195,16 @@ public final class AtomixConsensus implements Consensus {
             }
             throw new IllegalStateException("timeline update kept conflicting");
         }, submitter);
+    }
+
+    @Override
+    public io.backbeat.api.TempoPolicy committedPolicy() {
+        return cachedPolicy;
+    }
+
+    @Override
+    public long rejectedCommands() {
+        return rejected.get();
     }
 
     @Override

@@ -334,6 +334,38 @@ public final class RatisConsensus implements Consensus {
         return bytes.toByteArray();
     }
 
+    /**
+     * The whole replicated state: the descriptor as {@link #encodeState(TimelineDescriptor)} writes it,
+     * then the tempo policy. {@link #decodeState} reads the descriptor of either form.
+     */
+    static byte[] encodeFullState(TimelineStateMachine.State st) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.write(encodeState(st.descriptor()));
+            out.writeBoolean(st.policy() != null);
+            if (st.policy() != null) {
+                out.writeDouble(st.policy().minBpm());
+                out.writeDouble(st.policy().maxBpm());
+                out.writeDouble(st.policy().maxChangeRatio());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Reads {@link #encodeFullState} (a descriptor-only form gives no policy). */
+    static TimelineStateMachine.State decodeFullState(byte[] b) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
+            TimelineDescriptor d = in.readBoolean() ? TimelineCommand.readDescriptor(in) : null;
+            io.backbeat.api.TempoPolicy policy = in.available() > 0 && in.readBoolean()
+                    ? new io.backbeat.api.TempoPolicy(in.readDouble(), in.readDouble(), in.readDouble()) : null;
+            return new TimelineStateMachine.State(d, policy);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("unreadable timeline state", e);
+        }
+    }
+
     static TimelineDescriptor decodeState(byte[] b) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(b))) {
             return in.readBoolean() ? TimelineCommand.readDescriptor(in) : null;

@@ -119,11 +119,21 @@ abstract class ConsensusContractTest {
     }
 
     @Test
-    void singleNodeElectsItself() throws Exception {
+    void singleNodeElectsItselfAndKeepsTheReplicatedTempoPolicy() throws Exception {
         List<Consensus> one = cluster(1);
         Consensus leader = awaitLeader(one, electionBound());
         assertThat(leader.leadership().term()).isPositive();
         TimelineDescriptor init = TimelineDescriptor.initial("ratis-test", 0, 120, 4, TimelineDescriptor.DEFAULT_PHASES);
-        assertThat(leader.submit(new TimelineCommand.Initialize(init)).get(10, TimeUnit.SECONDS)).isEqualTo(init);
+        io.backbeat.api.TempoPolicy policy = io.backbeat.api.TempoPolicy.of(30, 300);
+        assertThat(leader.submit(new TimelineCommand.Initialize(init, policy)).get(10, TimeUnit.SECONDS)).isEqualTo(init);
+        await().atMost(Duration.ofSeconds(5)).until(() -> policy.equals(leader.committedPolicy()));
+        // outside the replicated policy: refused, nothing changes
+        var tooFast = leader.submit(new TimelineCommand.SetPendingTempo(new PendingTempo(2000, 8), 0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tooFast.get(10, TimeUnit.SECONDS))
+                .hasMessageContaining("2000");
+        assertThat(leader.committedTimeline().pending()).isNull();
+        assertThat(leader.rejectedCommands()).isPositive();
+        assertThat(leader.submit(new TimelineCommand.SetPendingTempo(new PendingTempo(126, 8), 0))
+                .get(10, TimeUnit.SECONDS).pending()).isEqualTo(new PendingTempo(126, 8));
     }
 }

@@ -198,15 +198,29 @@ public final class Observer implements AutoCloseable {
      * first arrival, between consecutive arrivals, and from the last arrival to {@code toNanos}.
      */
     public double maxSilenceMs(long fromNanos, long toNanos) {
+        return longestSilence(fromNanos, toNanos).ms();
+    }
+
+    /** A stretch with no arrival, on {@link System#nanoTime()}. */
+    public record Silence(long fromNanos, long toNanos) {
+        public double ms() {
+            return (toNanos - fromNanos) / 1e6;
+        }
+    }
+
+    /** Where {@link #maxSilenceMs} found the longest silence within [{@code fromNanos}, {@code toNanos}]. */
+    public Silence longestSilence(long fromNanos, long toNanos) {
         long prev = fromNanos;
-        long worst = 0;
+        Silence worst = new Silence(fromNanos, fromNanos);
         for (Arrival a : arrivals()) {
             if (a.nanos() >= fromNanos && a.nanos() <= toNanos) {
-                worst = Math.max(worst, a.nanos() - prev);
+                if (a.nanos() - prev > worst.toNanos() - worst.fromNanos()) {
+                    worst = new Silence(prev, a.nanos());
+                }
                 prev = a.nanos();
             }
         }
-        return Math.max(worst, toNanos - prev) / 1e6;
+        return toNanos - prev > worst.toNanos() - worst.fromNanos() ? new Silence(prev, toNanos) : worst;
     }
 
     /**
@@ -219,21 +233,38 @@ public final class Observer implements AutoCloseable {
 
     /** The frames {@link #duplicateOrBackwardPairs()} counts, described. */
     public List<String> duplicateOrBackwardDetails() {
-        List<String> out = new ArrayList<>();
+        return describe(duplicateOrBackwardViolations());
+    }
+
+    /** A frame that broke a promise, and how. */
+    public record Violation(Arrival arrival, String description) {
+    }
+
+    /** The frames {@link #duplicateOrBackwardPairs()} counts, with their arrivals. */
+    public List<Violation> duplicateOrBackwardViolations() {
+        List<Violation> out = new ArrayList<>();
         Set<Long> seen = new HashSet<>();
         long highest = Long.MIN_VALUE;
         Arrival highestAt = null;
         for (Arrival a : arrivals()) {
             long k = a.key();
             if (!seen.add(k)) {
-                out.add("duplicate " + a);
+                out.add(new Violation(a, "duplicate " + a));
             } else if (k < highest) {
-                out.add("backwards " + a + " after " + highestAt);
+                out.add(new Violation(a, "backwards " + a + " after " + highestAt));
             }
             if (k > highest) {
                 highest = k;
                 highestAt = a;
             }
+        }
+        return out;
+    }
+
+    private static List<String> describe(List<Violation> violations) {
+        List<String> out = new ArrayList<>();
+        for (Violation v : violations) {
+            out.add(v.description());
         }
         return out;
     }
@@ -245,11 +276,16 @@ public final class Observer implements AutoCloseable {
 
     /** The frames {@link #supersededTermFrames()} counts, described. */
     public List<String> supersededTermDetails() {
-        List<String> out = new ArrayList<>();
+        return describe(supersededTermViolations());
+    }
+
+    /** The frames {@link #supersededTermFrames()} counts, with their arrivals. */
+    public List<Violation> supersededTermViolations() {
+        List<Violation> out = new ArrayList<>();
         long maxTerm = Long.MIN_VALUE;
         for (Arrival a : arrivals()) {
             if (a.frame().term() < maxTerm) {
-                out.add(a + " after term " + maxTerm + " began");
+                out.add(new Violation(a, a + " after term " + maxTerm + " began"));
             }
             maxTerm = Math.max(maxTerm, a.frame().term());
         }
@@ -269,6 +305,11 @@ public final class Observer implements AutoCloseable {
 
     /** The arrivals around {@code nanos}, one per line with their offset in ms, for failure messages. */
     public String describeAround(long nanos, int before, int after) {
+        return describeAround(nanos, before, after, nanos);
+    }
+
+    /** As {@link #describeAround(long, int, int)}, the offsets in ms from {@code zeroNanos} (the fault, say). */
+    public String describeAround(long nanos, int before, int after, long zeroNanos) {
         List<Arrival> all = arrivals();
         int i = 0;
         while (i < all.size() && all.get(i).nanos() < nanos) {
@@ -277,7 +318,7 @@ public final class Observer implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         for (int j = Math.max(0, i - before); j < Math.min(all.size(), i + after); j++) {
             Arrival a = all.get(j);
-            sb.append(String.format(Locale.ROOT, "  %+9.1f ms  %s%n", (a.nanos() - nanos) / 1e6, a));
+            sb.append(String.format(Locale.ROOT, "  %+9.1f ms  %s%n", (a.nanos() - zeroNanos) / 1e6, a));
         }
         return sb.toString();
     }
