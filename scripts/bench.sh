@@ -7,10 +7,12 @@
 #   ./scripts/bench.sh soak [minutes] [ratis|atomix] [kill|term] [everySeconds]
 #                                      # 3 pulse processes; the leader SIGKILLed (or SIGTERMed) again and
 #                                      # again and restarted; reports gaps, duplicates, what a client saw
-#   ./scripts/bench.sh chaos [repeats] [kill,stopcont,partition,skew,natsloss] [bpm]
+#   ./scripts/bench.sh chaos [repeats] [kill,stopcont,partition,skew,rate,natsloss,natscut,natsserver,diskfull]
+#                            [bpm] [ratis|atomix]
 #                                      # 3 pulse processes; each scenario's fault injected into the leader
 #                                      # [repeats] times (default 3); gap to the next frame, superseded-term
-#                                      # frames, duplicate/backwards pairs at a subscriber (partition: root)
+#                                      # frames, duplicate/backwards pairs at a subscriber, what a BeatClient
+#                                      # saw (partition, natscut, diskfull: root)
 # Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

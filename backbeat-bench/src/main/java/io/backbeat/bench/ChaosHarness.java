@@ -2,8 +2,6 @@ package io.backbeat.bench;
 
 import io.backbeat.pulse.fault.HostFaults;
 import io.backbeat.pulse.fault.Observer;
-import io.backbeat.pulse.fault.PulseProcessCluster;
-import io.backbeat.testkit.NatsTestServer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Chaos: three Ratis pulse processes on a real nats-server and an outside subscriber; each scenario runs on
- * a fresh cluster and injects its fault into the current leader {@code repeats} times:
+ * Chaos: three pulse processes (Ratis, or Atomix) on a real nats-server, outside subscribers and a real
+ * {@link io.backbeat.client.BeatClient}; each scenario runs on a fresh rig ({@link ChaosRig}) and injects its
+ * fault into the current leader {@code repeats} times ({@link ChaosScenario}):
  * <ul>
  *   <li>{@code kill}: SIGKILL, restarted on its data dir 5 s later;</li>
  *   <li>{@code stopcont}: SIGSTOP for 5 s, then SIGCONT;</li>
@@ -26,170 +26,151 @@ import java.util.function.ToDoubleFunction;
  *       (needs root, iptables, cgroup v2);</li>
  *   <li>{@code skew}: node c1 runs with its wall clock 2 s ahead (libfaketime); the leader is SIGKILLed
  *       and restarted, so leadership moves between skewed and true clocks;</li>
+ *   <li>{@code rate}: as skew, but c1's clock runs 1 % fast from each start ({@link FakeClockFile});</li>
  *   <li>{@code natsloss}: the nats-server is stopped for 3 s and started again on the same port (the gap
- *       is measured from the restart).</li>
+ *       is measured from the restart);</li>
+ *   <li>{@code natscut}: the leader's packets to NATS are dropped for 5 s (half-open connection);</li>
+ *   <li>{@code natsserver}: three routed nats-servers, the leader's is stopped (and restarted when settling);</li>
+ *   <li>{@code diskfull}: data dirs on 16 MB tmpfs, the leader's filled (emptied and the node restarted if
+ *       it exited, when settling).</li>
  * </ul>
- * One line per scenario: the gap from the fault to the next frame (p50/max), to the first frame of another
- * term or leader, the longest silence, frames of a superseded term after the newer term's first frame, and
- * (beat, phase) pairs seen twice or backwards, all at the outside subscriber.
+ * After each fault 5 s are observed, the fault is undone, the node given 5 s and up to 15 s more to name a
+ * leader again, and the beat must resume. One line per fault, then one per scenario: the gap from the fault to
+ * the next frame (p50/max), to the first frame of another term or leader, the longest silence in the 5 s,
+ * frames of a superseded term after the newer term's first frame, (beat, phase) pairs seen twice or
+ * backwards (all at the outside subscribers), and what the client saw. A fault breaking a promise (gap or
+ * silence over 2.5 s, superseded or repeated frames) is shown with the frames around it.
  *
- * <p>Usage: {@code ChaosHarness [repeats=3] [scenarios=kill,stopcont,partition,skew,natsloss] [bpm=240]}.
+ * <p>Usage: {@code ChaosHarness [repeats=3] [scenarios=all] [bpm=240] [ratis|atomix]}.
  * A command-line tool only (scripts/bench.sh chaos).
  */
 public final class ChaosHarness {
-    private static final String CLUSTER = "chaos";
-    private static final String SKEWED = "c1";
+    private static final double PROMISED_GAP_MS = 2500;
 
     private ChaosHarness() {
     }
 
     /** What one fault did, at the subscriber. */
-    private record Rep(String from, String to, double next, double handOver, double silence) {
+    private record Rep(double next, double handOver, double silence) {
     }
 
     public static void main(String[] args) throws Exception {
         int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        List<String> scenarios = List.of((args.length > 1 ? args[1] : "kill,stopcont,partition,skew,natsloss")
+        List<String> scenarios = List.of((args.length > 1 ? args[1] : String.join(",", ChaosScenario.ALL))
                 .split(","));
         String bpm = args.length > 2 ? args[2] : "240";
+        String consensus = args.length > 3 ? args[3] : "ratis";
+        if (!consensus.equals("ratis") && !consensus.equals("atomix")) {
+            throw new IllegalArgumentException("consensus must be ratis or atomix, got " + consensus);
+        }
+        scenarios.forEach(s -> ChaosScenario.of(s).close()); // unknown names fail before anything starts
         Path dir = Files.createTempDirectory("backbeat-chaos");
-        System.out.printf(Locale.ROOT, "chaos: 3 ratis processes, %s BPM, bar 4, %d repeats of %s; logs in %s%n",
-                bpm, repeats, scenarios, dir);
-        for (String scenario : scenarios) {
-            if (scenario.equals("partition") && HostFaults.partitionProblem().isPresent()) {
-                System.out.printf("chaos partition: skipped, %s%n", HostFaults.partitionProblem().get());
-                continue;
-            }
-            try {
-                run(scenario, repeats, bpm, Files.createDirectories(dir.resolve(scenario)));
+        System.out.printf(Locale.ROOT, "chaos: 3 %s processes, %s BPM, bar 4, %d repeats of %s; load average %s; "
+                + "logs in %s%n", consensus, bpm, repeats, scenarios, loadAverage(), dir);
+        for (String name : scenarios) {
+            try (ChaosScenario s = ChaosScenario.of(name)) {
+                Optional<String> problem = s.problem();
+                if (problem.isPresent()) {
+                    System.out.printf("chaos %s: skipped, %s%n", name, problem.get());
+                    continue;
+                }
+                run(s, repeats, consensus, bpm, Files.createDirectories(dir.resolve(name)));
             } catch (Exception e) {
-                System.out.printf("chaos %s: aborted, %s%n", scenario, e);
+                System.out.printf("chaos %s: aborted, %s%n", name, e);
             }
         }
-        System.out.printf("chaos cleanup: iptables rules left %s, cgroup dirs left %s%n",
-                HostFaults.run(List.of("sh", "-c", "iptables -S 2>/dev/null | grep -c 'backbeat-' || true")).output(),
-                HostFaults.cgroup2Root().map(r -> HostFaults.run(List.of("sh", "-c",
-                        "ls -d " + r + "/backbeat-* 2>/dev/null | wc -l")).output()).orElse("0 (no cgroup v2)"));
+        System.out.println("chaos cleanup: " + leftovers(dir));
     }
 
-    private static void run(String scenario, int repeats, String bpm, Path dir) throws Exception {
-        List<String> flags = new ArrayList<>(PulseProcessCluster.DEFAULT_FLAGS);
-        flags.set(flags.indexOf("--bpm") + 1, bpm);
-        try (NatsTestServer nats = NatsTestServer.start()) {
-            PulseProcessCluster.Builder b = PulseProcessCluster.builder(nats.url(), dir).cluster(CLUSTER)
-                    .nodes("c1", "c2", "c3").flags(flags);
-            if (scenario.equals("skew")) {
-                b.env(SKEWED, PulseProcessCluster.fakeTime("+2s"));
-            }
-            try (PulseProcessCluster cluster = b.build(); Observer obs = Observer.connect(nats.url(), CLUSTER)) {
-                cluster.startAll();
-                if (!obs.awaitFrames(12, Duration.ofSeconds(90))) {
-                    throw new IllegalStateException("no beat within 90 s of launch; logs in " + dir);
+    private static void run(ChaosScenario s, int repeats, String consensus, String bpm, Path dir) throws Exception {
+        String name = s.name();
+        try (ChaosRig rig = ChaosRig.start(s, consensus, bpm, dir)) {
+            List<Rep> reps = new ArrayList<>();
+            int noFrame = 0;
+            int broken = 0;
+            for (int i = 1; i <= repeats; i++) {
+                Observer.Arrival before = rig.latest();
+                String leader = before.frame().leaderId();
+                int phasesBefore = rig.client().phases();
+                ChaosScenario.Fault f = s.inject(rig, leader);
+                Thread.sleep(5000);
+                long endAt = System.nanoTime();
+                Observer obs = f.watcher();
+                Observer.Silence silence = obs.longestSilence(f.atNanos(), endAt);
+                String note = s.settle(rig, leader);
+                Thread.sleep(5000);
+                long rejoined = rig.cluster().isAlive(leader) ? rig.awaitRejoined(leader, Duration.ofSeconds(15)) : -1;
+                boolean resumed = obs.awaitMoreFrames(6, Duration.ofSeconds(30));
+                // measured now: a first frame that came only after settling counts with its real gap
+                Rep r = new Rep(obs.gapAfterMs(f.atNanos()), obs.gapToNewLeadershipMs(f.atNanos()), silence.ms());
+                reps.add(r);
+                if (r.next() < 0 || r.next() > 5000) {
+                    noFrame++;
                 }
-                Thread.sleep(2000);
-                List<Rep> reps = new ArrayList<>();
-                int noFrame = 0;
-                for (int i = 1; i <= repeats; i++) {
-                    String leader = obs.currentLeader();
-                    long term = obs.currentTerm();
-                    long faultAt = inject(scenario, cluster, nats, leader);
-                    Thread.sleep(5000);
-                    long endAt = System.nanoTime();
-                    Rep r = new Rep(leader + " term " + term, obs.last().frame().leaderId() + " term "
-                            + obs.last().frame().term(), obs.gapAfterMs(faultAt), obs.gapToNewLeadershipMs(faultAt),
-                            obs.maxSilenceMs(faultAt, endAt));
-                    if (r.next() < 0 || r.next() > 10_000) {
-                        noFrame++;
-                    }
-                    reps.add(r);
-                    System.out.printf(Locale.ROOT, "  %s %d: %s -> %s: next frame %.0f ms, other term/leader %.0f ms, "
-                            + "longest silence %.0f ms%n", scenario, i, r.from(), r.to(), r.next(), r.handOver(),
-                            r.silence());
-                    settle(scenario, cluster, leader);
-                    if (!obs.awaitMoreFrames(6, Duration.ofSeconds(30))) {
-                        System.out.printf("  %s %d: the beat did not resume within 30 s%n", scenario, i);
-                    }
+                Observer.Arrival after = obs.firstAfter(f.atNanos());
+                System.out.printf(Locale.ROOT, "  %s %d: %s term %d -> %s: next frame %.0f ms, other term/leader %.0f "
+                                + "ms, longest silence %.0f ms; client derived %d of %d phases%s%n", name, i, leader,
+                        before.frame().term(), after == null ? "none" : after.frame().leaderId() + " term "
+                                + after.frame().term(), r.next(), r.handOver(), r.silence(),
+                        rig.client().derivedSince(phasesBefore), rig.client().phases() - phasesBefore,
+                        f.note().isEmpty() ? "" : "; " + f.note());
+                System.out.printf("  %s %d settle: %s%s%s; %s /ready %s%n", name, i, note, note.isEmpty() ? "" : "; ",
+                        rejoined >= 0 ? leader + " names a leader after " + rejoined + " ms"
+                                : leader + " names no leader (" + (rig.cluster().isAlive(leader) ? "15 s" : "not running")
+                                + ")", leader, rig.adminLine(leader, "/ready"));
+                if (!resumed) {
+                    System.out.printf("  %s %d: the beat did not resume within 30 s of settling%n", name, i);
                 }
-                System.out.printf(Locale.ROOT, "chaos %s: %d faults; next frame %s; other term/leader %s; longest "
-                                + "silence %s; superseded-term frames %d; duplicate/backwards pairs %d; faults with no "
-                                + "frame in 10 s %d%n", scenario, reps.size(), stats(reps, Rep::next),
-                        stats(reps, Rep::handOver), stats(reps, Rep::silence), obs.supersededTermFrames(),
-                        obs.duplicateOrBackwardPairs(), noFrame);
-                for (String d : first(obs.supersededTermDetails(), obs.duplicateOrBackwardDetails())) {
-                    System.out.println("  " + d);
-                }
-                if (scenario.equals("skew")) {
-                    reportSkew(obs, cluster);
+                boolean late = r.next() < 0 || r.next() > PROMISED_GAP_MS || r.silence() > PROMISED_GAP_MS
+                        || (s.movesLeadership() && (r.handOver() < 0 || r.handOver() > PROMISED_GAP_MS));
+                if (late) {
+                    broken++;
+                    System.out.printf(Locale.ROOT, "  %s %d: promise broken (2.5 s); frames around the longest "
+                            + "silence (from %+.0f ms after the fault), ms from the fault:%n", name, i,
+                            (silence.fromNanos() - f.atNanos()) / 1e6);
+                    obs.describeAround(silence.toNanos(), 4, 4, f.atNanos()).lines()
+                            .forEach(l -> System.out.println("  " + l));
                 }
             }
-        }
-    }
-
-    /** Injects the fault into {@code leader} (or NATS); returns the instant the gap is measured from. */
-    private static long inject(String scenario, PulseProcessCluster cluster, NatsTestServer nats, String leader)
-            throws Exception {
-        long at = System.nanoTime();
-        switch (scenario) {
-            case "kill", "skew" -> cluster.kill(leader);
-            case "stopcont" -> cluster.stop(leader);
-            case "partition" -> cluster.partition(leader);
-            case "natsloss" -> {
-                nats.stop();
-                Thread.sleep(3000);
-                nats.restart();
-                at = System.nanoTime();
+            Map<String, List<String>> superseded = violations(rig, true);
+            Map<String, List<String>> repeated = violations(rig, false);
+            ClientWatch.Sequence seq = rig.client().sequence();
+            System.out.printf(Locale.ROOT, "chaos %s: %d faults; next frame %s; other term/leader %s; longest silence "
+                            + "%s; faults over 2.5 s %d; no frame within 5 s %d; superseded-term frames %d; "
+                            + "duplicate/backwards pairs %d; client: %s; load average %s%n", name, reps.size(),
+                    stats(reps, Rep::next), stats(reps, Rep::handOver), stats(reps, Rep::silence), broken, noFrame,
+                    superseded.size(), repeated.size(), rig.client().summary(), loadAverage());
+            printFirst(superseded);
+            printFirst(repeated);
+            for (String p : seq.problems().subList(0, Math.min(5, seq.problems().size()))) {
+                System.out.println("  client " + p);
             }
-            default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                    + " (kill, stopcont, partition, skew, natsloss)");
+            s.report(rig).forEach(System.out::println);
         }
-        return at;
     }
 
-    /** Undoes the fault after the observation: restart, SIGCONT or heal, then a few seconds to rejoin. */
-    private static void settle(String scenario, PulseProcessCluster cluster, String leader) throws Exception {
-        switch (scenario) {
-            case "kill", "skew" -> cluster.start(leader);
-            case "stopcont" -> cluster.cont(leader);
-            case "partition" -> cluster.heal(leader);
-            default -> {
+    /**
+     * Superseded-term frames ({@code superseded}) or duplicate/backwards pairs, at any observer: each
+     * described once (the same frame seen by two observers counts once), with the frames around it.
+     */
+    private static Map<String, List<String>> violations(ChaosRig rig, boolean superseded) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (int i = 0; i < rig.observers().size(); i++) {
+            Observer o = rig.observers().get(i);
+            for (Observer.Violation v : superseded ? o.supersededTermViolations() : o.duplicateOrBackwardViolations()) {
+                String at = rig.observers().size() > 1 ? " (observer on nats-server " + (i + 1) + ")" : "";
+                out.computeIfAbsent(v.description(), k -> List.of(k + at + "; frames around it:",
+                        o.describeAround(v.arrival().nanos(), 3, 4)));
             }
-        }
-        Thread.sleep(5000);
-    }
-
-    /** Who led, and how far ahead of this host's clock each leader's deadlines were when they arrived. */
-    private static void reportSkew(Observer obs, PulseProcessCluster cluster) throws Exception {
-        Map<String, List<Long>> lead = new LinkedHashMap<>();
-        for (Observer.Arrival a : obs.arrivals()) {
-            lead.computeIfAbsent(a.frame().leaderId(), k -> new ArrayList<>())
-                    .add(a.frame().deadlineEpochNanos() - a.epochNanos());
-        }
-        StringBuilder sb = new StringBuilder();
-        lead.forEach((id, l) -> {
-            Collections.sort(l);
-            sb.append(String.format(Locale.ROOT, " %s%s: %d frames, deadline - arrival p50 %.0f ms;", id,
-                    id.equals(SKEWED) ? " (+2 s)" : "", l.size(), l.get(l.size() / 2) / 1e6));
-        });
-        if (!lead.containsKey(SKEWED)) {
-            sb.append(" ").append(SKEWED).append(" (+2 s): no frame published;");
-        }
-        System.out.println("chaos skew: leaders" + sb);
-        String drift;
-        try {
-            drift = cluster.admin(SKEWED, "/drift").body().replace('\n', ' ');
-        } catch (Exception e) {
-            drift = e.toString();
-        }
-        System.out.println("chaos skew: " + SKEWED + " /drift " + drift);
-    }
-
-    @SafeVarargs
-    private static List<String> first(List<String>... lists) {
-        List<String> out = new ArrayList<>();
-        for (List<String> l : lists) {
-            out.addAll(l.subList(0, Math.min(5, l.size())));
         }
         return out;
+    }
+
+    private static void printFirst(Map<String, List<String>> violations) {
+        violations.values().stream().limit(5).forEach(v -> {
+            System.out.println("  " + v.get(0));
+            v.get(1).lines().forEach(l -> System.out.println("  " + l));
+        });
     }
 
     /** {@code p50 X max Y ms}, over the faults that produced the figure ({@code (k of n)} when not all did). */
@@ -207,5 +188,28 @@ public final class ChaosHarness {
         }
         return String.format(Locale.ROOT, "p50 %.0f max %.0f ms%s", v.get(v.size() / 2), v.get(v.size() - 1),
                 v.size() == reps.size() ? "" : " (" + v.size() + " of " + reps.size() + ")");
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** What the run may have left behind: iptables rules, cgroup dirs, mounts, pulse processes. */
+    private static String leftovers(Path dir) {
+        String rules = HostFaults.run(List.of("sh", "-c", "iptables -S 2>/dev/null | grep -c 'backbeat-' || true"))
+                .output();
+        String cgroups = HostFaults.cgroup2Root().map(r -> HostFaults.run(List.of("sh", "-c",
+                "ls -d " + r + "/backbeat-* 2>/dev/null | wc -l")).output()).orElse("0 (no cgroup v2)");
+        String mounts = HostFaults.run(List.of("sh", "-c", "grep -c -F -- '" + dir + "' /proc/mounts || true"))
+                .output();
+        long pulses = ProcessHandle.current().descendants()
+                .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains("PulseMain")).count();
+        return "iptables rules left " + rules + ", cgroup dirs left " + cgroups + ", tmpfs mounts left " + mounts
+                + ", pulse processes left " + pulses;
     }
 }

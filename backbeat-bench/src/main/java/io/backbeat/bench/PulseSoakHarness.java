@@ -6,7 +6,6 @@ import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.client.BeatClient;
 import io.backbeat.pulse.PulseMain;
 import io.backbeat.testkit.NatsTestServer;
-import io.backbeat.testkit.RecordingListener;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
@@ -14,7 +13,6 @@ import io.nats.client.Nats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -77,10 +75,7 @@ public final class PulseSoakHarness {
                 commands.put(id, cmd);
                 procs.put(id, launch(cmd, dir.resolve(id + ".log")));
             }
-            RecordingListener rec = new RecordingListener();
-            try (BeatClient client = BeatClient.builder(cluster).natsServers(nats.url()).grace(Duration.ofMillis(30))
-                    .build()) {
-                client.addListener(rec);
+            try (ClientWatch client = ClientWatch.connect(cluster, 3, nats.url())) {
                 long start = System.nanoTime();
                 while (size(arrivals) < 12) {
                     if (System.nanoTime() - start > 120_000_000_000L) {
@@ -119,7 +114,7 @@ public final class PulseSoakHarness {
                     procs.put(leader, launch(commands.get(leader), dir.resolve(leader + ".log")));
                 }
                 Thread.sleep(2000);
-                report(arrivals, gaps, failedFailovers, rec);
+                report(arrivals, gaps, failedFailovers, client);
             }
         } finally {
             procs.values().forEach(Process::destroyForcibly);
@@ -164,7 +159,7 @@ public final class PulseSoakHarness {
         return -1;
     }
 
-    private static void report(List<Arrival> arrivals, List<Long> gaps, int failed, RecordingListener rec) {
+    private static void report(List<Arrival> arrivals, List<Long> gaps, int failed, ClientWatch client) {
         List<Arrival> all;
         synchronized (arrivals) {
             all = new ArrayList<>(arrivals);
@@ -207,9 +202,8 @@ public final class PulseSoakHarness {
             System.out.printf("failovers %d (+%d without a new term in 60 s): gap p50 %d ms, max %d ms%n", gaps.size(),
                     failed, gaps.get(gaps.size() / 2) / 1_000_000, gaps.get(gaps.size() - 1) / 1_000_000);
         }
-        long derived = rec.phases().stream().filter(RecordingListener.Seen::degraded).count();
-        List<String> problems = rec.sequenceProblems(3, true);
-        System.out.printf("client: %d phases, %d derived locally, sequence problems %d%s%n", rec.phases().size(), derived,
-                problems.size(), problems.isEmpty() ? "" : " " + problems.subList(0, Math.min(5, problems.size())));
+        List<String> problems = client.sequence().problems();
+        System.out.printf("client: %s%s%n", client.summary(),
+                problems.isEmpty() ? "" : " " + problems.subList(0, Math.min(5, problems.size())));
     }
 }

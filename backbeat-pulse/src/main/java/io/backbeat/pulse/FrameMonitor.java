@@ -138,6 +138,11 @@ final class FrameMonitor {
         }
     }
 
+    /** Forgets an outstanding publish (a new term starts with none). */
+    void clearUnconfirmed() {
+        unconfirmedSinceNanos = 0;
+    }
+
     /** Monotonic time of the oldest own publish not seen coming back, 0 when none is outstanding. */
     long unconfirmedSinceNanos() {
         return unconfirmedSinceNanos;

@@ -226,6 +226,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
         if (s.leader() && !wasLeader) {
             leaderSinceNanos = clock.nanoTime();
+            // an old term's unconfirmed publish (this node was cut off from NATS then) must not make the
+            // new term hand over before its first frame: found by the chaos harness (natscut, repeated)
+            frames.clearUnconfirmed();
         }
         wasLeader = s.leader();
         leadershipTerm = s.term();

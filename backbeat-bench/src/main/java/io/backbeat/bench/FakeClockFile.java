@@ -1,0 +1,90 @@
+package io.backbeat.bench;
+
+import io.backbeat.pulse.fault.HostFaults;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A wall clock running at {@code rate} (1.01: 1 % fast) for one process, through libfaketime's
+ * {@code FAKETIME_TIMESTAMP_FILE}: a daemon thread rewrites the file every 100 ms with the offset
+ * {@code (rate - 1) × time since origin}, and the process re-reads it once a second
+ * ({@code FAKETIME_CACHE_DURATION=1}), so its clock gains {@code (rate - 1)} seconds per second in
+ * one-second steps. {@link #restart()} sets the origin to now (call it as the process starts, as libfaketime's
+ * own {@code FAKETIME="+0 x1.01"} would count from the process start).
+ *
+ * <p>Why not {@code FAKETIME="+0 x1.01"} itself: with libfaketime 0.9.10 (Debian 12) and a JVM, a rate
+ * breaks timed waits. With {@code FAKETIME_FORCE_MONOTONIC_FIX=0} {@code Thread.sleep(100)} never returns;
+ * with the fix, {@code Object.wait(100)} and {@code LockSupport.parkNanos} return at once and sleeps run
+ * 20-80 % long. An offset (what this file holds) leaves every wait exact, as in
+ * {@code PulseProcessCluster.fakeTime}.
+ */
+final class FakeClockFile implements AutoCloseable {
+    private final Path file;
+    private final double rate;
+    private final Thread writer;
+    private volatile long originNanos = System.nanoTime();
+    private volatile boolean closed;
+
+    FakeClockFile(Path file, double rate) {
+        this.file = file;
+        this.rate = rate;
+        write();
+        this.writer = new Thread(this::loop, "fake-clock-" + file.getFileName());
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** The environment for the process: libfaketime reading this file, the monotonic clock left alone. */
+    Map<String, String> env() {
+        return Map.of("LD_PRELOAD", HostFaults.LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE", file.toString(),
+                "FAKETIME_CACHE_DURATION", "1", "FAKETIME_DONT_FAKE_MONOTONIC", "1",
+                "FAKETIME_FORCE_MONOTONIC_FIX", "0");
+    }
+
+    /** The offset starts again from zero now. */
+    void restart() {
+        originNanos = System.nanoTime();
+        write();
+    }
+
+    /** The offset written last, seconds. */
+    double offsetSeconds() {
+        return (System.nanoTime() - originNanos) / 1e9 * (rate - 1);
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                Thread.sleep(100);
+                write();
+            } catch (InterruptedException e) {
+                return;
+            } catch (UncheckedIOException e) {
+                System.err.println("fake clock: " + e.getCause());
+            }
+        }
+    }
+
+    private synchronized void write() {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, String.format(Locale.ROOT, "%+.4f%n", offsetSeconds()));
+            // atomic: libfaketime never reads half a line
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        writer.interrupt();
+    }
+}
