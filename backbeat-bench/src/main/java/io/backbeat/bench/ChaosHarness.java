@@ -22,8 +22,8 @@ import java.util.function.ToDoubleFunction;
  * <ul>
  *   <li>{@code kill}: SIGKILL, restarted on its data dir 5 s later;</li>
  *   <li>{@code stopcont}: SIGSTOP for 5 s, then SIGCONT;</li>
- *   <li>{@code partition}: iptables cuts its consensus traffic for 5 s (NATS keeps flowing), then heals
- *       (needs root, iptables, cgroup v2);</li>
+ *   <li>{@code partition}: iptables cuts its consensus traffic (TCP and UDP) for 5 s (NATS keeps flowing),
+ *       then heals (needs root, iptables, cgroup v2);</li>
  *   <li>{@code skew}: node c1 runs with its wall clock 2 s ahead (libfaketime); the leader is SIGKILLed
  *       and restarted, so leadership moves between skewed and true clocks;</li>
  *   <li>{@code rate}: as skew, but c1's clock runs 1 % fast from each start ({@link FakeClockFile});</li>
@@ -114,10 +114,10 @@ public final class ChaosHarness {
                                 + after.frame().term(), r.next(), r.handOver(), r.silence(),
                         rig.client().derivedSince(phasesBefore), rig.client().phases() - phasesBefore,
                         f.note().isEmpty() ? "" : "; " + f.note());
+                String rejoin = rejoined >= 0 ? leader + " names a leader after " + rejoined + " ms"
+                        : leader + " names no leader (" + (rig.cluster().isAlive(leader) ? "15 s" : "not running") + ")";
                 System.out.printf("  %s %d settle: %s%s%s; %s /ready %s%n", name, i, note, note.isEmpty() ? "" : "; ",
-                        rejoined >= 0 ? leader + " names a leader after " + rejoined + " ms"
-                                : leader + " names no leader (" + (rig.cluster().isAlive(leader) ? "15 s" : "not running")
-                                + ")", leader, rig.adminLine(leader, "/ready"));
+                        rejoin, leader, rig.adminLine(leader, "/ready"));
                 if (!resumed) {
                     System.out.printf("  %s %d: the beat did not resume within 30 s of settling%n", name, i);
                 }

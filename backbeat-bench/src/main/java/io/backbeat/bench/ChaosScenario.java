@@ -133,7 +133,10 @@ abstract class ChaosScenario implements AutoCloseable {
         }
     }
 
-    /** iptables cuts the leader's consensus traffic (NATS keeps flowing); healed when settling. */
+    /**
+     * iptables cuts the leader's consensus traffic, TCP and UDP (Atomix's membership runs over UDP on the
+     * consensus port; Ratis uses TCP only), NATS keeps flowing; healed when settling.
+     */
     static final class Partition extends ChaosScenario {
         Partition() {
             super("partition");
@@ -147,7 +150,7 @@ abstract class ChaosScenario implements AutoCloseable {
         @Override
         Fault inject(ChaosRig rig, String leader) {
             Fault f = now(rig, "");
-            rig.cluster().partition(leader);
+            rig.cluster().partitionTcpAndUdp(leader);
             return f;
         }
 

@@ -125,8 +125,9 @@ final class ClockFault extends ChaosScenario.Kill {
         StringBuilder sb = new StringBuilder();
         lead.forEach((id, l) -> {
             Collections.sort(l);
-            sb.append(String.format(Locale.ROOT, " %s%s: %d frames, deadline - arrival p50 %.0f ms, min %.0f ms;", id,
-                    id.equals(NODE) ? label : "", l.size(), l.get(l.size() / 2) / 1e6, l.get(0) / 1e6));
+            sb.append(String.format(Locale.ROOT, " %s%s: %d frames, deadline - arrival p50 %.0f ms, min %.0f, max "
+                            + "%.0f ms;", id, id.equals(NODE) ? label : "", l.size(), l.get(l.size() / 2) / 1e6,
+                    l.get(0) / 1e6, l.get(l.size() - 1) / 1e6));
         });
         if (!lead.containsKey(NODE)) {
             sb.append(" ").append(NODE).append(label).append(": no frame published;");

@@ -447,6 +447,34 @@ public final class PulseProcessCluster implements AutoCloseable {
     }
 
     /**
+     * As {@link #partition}, and UDP on the same ports too: Atomix runs its cluster membership over UDP
+     * on the consensus port (Netty "UDP server listening ... on 0.0.0.0:port"), which the TCP-only
+     * partition leaves flowing. {@link #heal} removes every rule.
+     */
+    public void partitionTcpAndUdp(String id) {
+        partition(id);
+        Node n = node(id);
+        synchronized (n) {
+            if (n.rules.stream().anyMatch(r -> r.contains("udp"))) {
+                return;
+            }
+            String others = nodes.values().stream().filter(o -> o != n).map(o -> String.valueOf(o.raftPort))
+                    .collect(Collectors.joining(","));
+            String path = "/" + cgroupRoot.get().relativize(n.cgroup);
+            List<List<String>> rules = List.of(
+                    List.of("INPUT", "-i", "lo", "-p", "udp", "--dport", String.valueOf(n.raftPort),
+                            "-m", "comment", "--comment", ruleComment(), "-j", "DROP"),
+                    List.of("OUTPUT", "-o", "lo", "-m", "cgroup", "--path", path, "-p", "udp",
+                            "-m", "multiport", "--dports", others, "-m", "comment", "--comment", ruleComment(),
+                            "-j", "DROP"));
+            for (List<String> r : rules) {
+                HostFaults.runOrThrow(HostFaults.concat(List.of("iptables", "-I"), r));
+                n.rules.add(r);
+            }
+        }
+    }
+
+    /**
      * Drops every TCP packet node {@code id} sends to {@code port} on loopback (its NATS server's
      * port, say): its connection stays open but nothing it sends arrives, the half-open failure a
      * client library notices only after missed pings. {@link #heal} removes it with the partition's.
