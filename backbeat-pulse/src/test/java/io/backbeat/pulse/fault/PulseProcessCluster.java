@@ -429,20 +429,25 @@ public final class PulseProcessCluster implements AutoCloseable {
             if (!n.rules.isEmpty()) {
                 return;
             }
-            String others = nodes.values().stream().filter(o -> o != n).map(o -> String.valueOf(o.raftPort))
-                    .collect(Collectors.joining(","));
-            String path = "/" + cgroupRoot.get().relativize(n.cgroup);
-            List<List<String>> rules = List.of(
-                    List.of("INPUT", "-i", "lo", "-p", "tcp", "--dport", String.valueOf(n.raftPort),
-                            "-m", "comment", "--comment", ruleComment(), "-j", "DROP"),
-                    List.of("OUTPUT", "-o", "lo", "-m", "cgroup", "--path", path, "-p", "tcp",
-                            "-m", "multiport", "--dports", others, "-m", "comment", "--comment", ruleComment(),
-                            "-j", "DROP"));
-            for (List<String> r : rules) {
-                // -I: ahead of any ACCEPT rule already in the chain
-                HostFaults.runOrThrow(HostFaults.concat(List.of("iptables", "-I"), r));
-                n.rules.add(r);
-            }
+            isolate(n, "tcp");
+        }
+    }
+
+    /** Drops {@code proto} into n's consensus port and from n's cgroup to its peers' ports (rules kept on n). */
+    private void isolate(Node n, String proto) {
+        String others = nodes.values().stream().filter(o -> o != n).map(o -> String.valueOf(o.raftPort))
+                .collect(Collectors.joining(","));
+        String path = "/" + cgroupRoot.get().relativize(n.cgroup);
+        List<List<String>> rules = List.of(
+                List.of("INPUT", "-i", "lo", "-p", proto, "--dport", String.valueOf(n.raftPort),
+                        "-m", "comment", "--comment", ruleComment(), "-j", "DROP"),
+                List.of("OUTPUT", "-o", "lo", "-m", "cgroup", "--path", path, "-p", proto,
+                        "-m", "multiport", "--dports", others, "-m", "comment", "--comment", ruleComment(),
+                        "-j", "DROP"));
+        for (List<String> r : rules) {
+            // -I: ahead of any ACCEPT rule already in the chain
+            HostFaults.runOrThrow(HostFaults.concat(List.of("iptables", "-I"), r));
+            n.rules.add(r);
         }
     }
 
@@ -455,21 +460,8 @@ public final class PulseProcessCluster implements AutoCloseable {
         partition(id);
         Node n = node(id);
         synchronized (n) {
-            if (n.rules.stream().anyMatch(r -> r.contains("udp"))) {
-                return;
-            }
-            String others = nodes.values().stream().filter(o -> o != n).map(o -> String.valueOf(o.raftPort))
-                    .collect(Collectors.joining(","));
-            String path = "/" + cgroupRoot.get().relativize(n.cgroup);
-            List<List<String>> rules = List.of(
-                    List.of("INPUT", "-i", "lo", "-p", "udp", "--dport", String.valueOf(n.raftPort),
-                            "-m", "comment", "--comment", ruleComment(), "-j", "DROP"),
-                    List.of("OUTPUT", "-o", "lo", "-m", "cgroup", "--path", path, "-p", "udp",
-                            "-m", "multiport", "--dports", others, "-m", "comment", "--comment", ruleComment(),
-                            "-j", "DROP"));
-            for (List<String> r : rules) {
-                HostFaults.runOrThrow(HostFaults.concat(List.of("iptables", "-I"), r));
-                n.rules.add(r);
+            if (n.rules.stream().noneMatch(r -> r.contains("udp"))) {
+                isolate(n, "udp");
             }
         }
     }
