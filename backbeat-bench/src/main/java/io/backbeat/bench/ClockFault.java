@@ -1,5 +1,6 @@
 package io.backbeat.bench;
 
+import io.backbeat.pulse.fault.FakeClockFile;
 import io.backbeat.pulse.fault.Observer;
 import io.backbeat.pulse.fault.PulseProcessCluster;
 

@@ -164,11 +164,20 @@ public final class PulseMain {
             }
         }
         ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), EpochClock.system());
-        node.clockDiscipline(clockSync::offsetNanos, cfg.maxClockOffset());
-        Gauge.builder("backbeat.clock.offset.seconds", clockSync,
-                        c -> c.offsetNanos().isPresent() ? c.offsetNanos().getAsLong() / 1e9 : Double.NaN)
-                .description("this node's wall clock minus the cluster's median clock, measured over NATS "
-                        + "(positive = ahead; NaN while no peer answered)").register(registry);
+        node.clockDiscipline(clockSync::assess, cfg.maxClockOffset());
+        Gauge.builder("backbeat.clock.offset.seconds", node,
+                        n -> n.clockVerdict().offsetNanos().isPresent() ? n.clockVerdict().offsetNanos().getAsLong() / 1e9
+                                : Double.NaN)
+                .description("this node's wall clock minus the cluster's clock (the majority it agrees with, or the one "
+                        + "it disagrees with when skewed), measured over NATS; positive = ahead; NaN while no peer answered")
+                .register(registry);
+        Gauge.builder("backbeat.clock.trusted", node, n -> n.clockVerdict().trusted() ? 1 : 0)
+                .description("1 while a majority of the cluster agrees with this node's clock within --max-clock-offset, "
+                        + "else 0 (skewed, unmeasured or undecided: see /health)").register(registry);
+        Gauge.builder("backbeat.clock.rate.ppm", clockSync,
+                        c -> c.rate().isPresent() ? c.rate().getAsDouble() * 1e6 : Double.NaN)
+                .description("this node's clock rate error against its peers' clocks, parts per million; positive = "
+                        + "this clock runs fast; NaN until fitted (a few seconds of probes)").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("backbeat.consensus.commands.rejected", consensus,
                         Consensus::rejectedCommands)
                 .description("replicated commands this node's replica refused: malformed, outside the tempo policy, "

@@ -9,6 +9,7 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.hlc.HybridLogicalClock;
 import io.backbeat.pulse.admin.PulseAdmin;
+import io.backbeat.pulse.clock.ClockVerdict;
 import io.backbeat.pulse.consensus.Consensus;
 import io.backbeat.pulse.consensus.LeadershipState;
 import io.backbeat.pulse.consensus.TimelineCommand;
@@ -27,7 +28,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
  * One pulse node: consensus and its leadership, and the parts the architecture names, each in its
@@ -75,7 +75,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile long leaderSinceNanos;
     private volatile String commitProblem;
     private volatile long commitProblemNanos;
-    private volatile Supplier<OptionalLong> clockOffset = OptionalLong::empty;
+    private volatile ClockJudge clockJudge = (bound, size) -> new ClockVerdict(ClockVerdict.Status.TRUSTED,
+            OptionalLong.empty(), 0, 0, "clock discipline off");
     private volatile boolean clockDisciplined;
     private volatile io.backbeat.pulse.sign.FrameSigner signer;
     private volatile boolean policyMismatchLogged;
@@ -136,36 +137,62 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         emitter.start();
     }
 
+    /** Judges this node's clock against its peers': see {@link io.backbeat.pulse.clock.ClockOffsetEstimator#assess}. */
+    @FunctionalInterface
+    public interface ClockJudge {
+        /**
+         * @param boundNanos  the largest offset allowed between two clocks
+         * @param clusterSize voting members, this node included
+         */
+        ClockVerdict assess(long boundNanos, int clusterSize);
+    }
+
     /**
-     * Clock discipline: {@code offset} gives this node's clock minus the cluster's (nanoseconds,
-     * empty while unknown); a node whose offset exceeds {@code bound} does not publish, hands its
-     * leadership over and reports itself not ready. Call before {@link #start()}.
+     * Clock discipline: {@code judge} says whether this node's clock may drive the beat; a node judged
+     * {@link ClockVerdict.Status#SKEWED} (its offset to a majority exceeds {@code bound}) does not
+     * publish, hands its leadership over and reports itself not ready; in a cluster of several members
+     * a node whose clock is not yet measured, or undecided (an even split with no earlier majority
+     * view that still fits), holds its beat. Call before {@link #start()}.
      */
-    public void clockDiscipline(Supplier<OptionalLong> offset, Duration bound) {
-        this.clockOffset = offset;
+    public void clockDiscipline(ClockJudge judge, Duration bound) {
+        this.clockJudge = java.util.Objects.requireNonNull(judge, "judge");
         this.maxClockOffset = bound;
         this.clockDisciplined = true;
     }
 
-    /**
-     * Under clock discipline in a cluster of several members, a leader publishes only once its clock
-     * has been measured against a peer's (within a second of start when the peers answer): a node
-     * whose clock is off must not publish even the first frames of the cluster.
-     */
-    String clockHold() {
-        if (clockDisciplined && clockOffset.get().isEmpty() && consensus.leadership().clusterSize() > 1) {
-            return "clock offset to the cluster not measured yet (no peer has answered on "
-                    + "backbeat." + clusterId + ".clock)";
-        }
-        return null;
+    /** The clock verdict now. */
+    public ClockVerdict clockVerdict() {
+        return clockJudge.assess(maxClockOffset.toNanos(), Math.max(1, consensus.leadership().clusterSize()));
     }
 
-    /** The clock problem, or null when the offset is unknown or within the bound. */
+    /**
+     * Under clock discipline in a cluster of several members, a leader publishes only once its clock
+     * has been measured against its peers' and a majority agrees with it (within a second of start
+     * when the peers answer): a node whose clock is off must not publish even the first frames of the
+     * cluster, and on an even split neither of two disagreeing clocks may drive the beat.
+     */
+    String clockHold() {
+        if (!clockDisciplined || consensus.leadership().clusterSize() <= 1) {
+            return null;
+        }
+        ClockVerdict v = clockVerdict();
+        return switch (v.status()) {
+            case UNMEASURED -> "clock offset to the cluster not measured yet (no peer has answered on "
+                    + "backbeat." + clusterId + ".clock)";
+            case UNDECIDED -> "clock cannot be checked: " + v.detail();
+            default -> null;
+        };
+    }
+
+    /** The clock problem, or null when the clock is trusted or its verdict is not in yet. */
     String clockProblem() {
-        OptionalLong o = clockOffset.get();
-        if (o.isPresent() && Math.abs(o.getAsLong()) > maxClockOffset.toNanos()) {
-            return String.format("clock offset %+.1f ms to the cluster exceeds the bound of %d ms (--max-clock-offset)",
-                    o.getAsLong() / 1e6, maxClockOffset.toMillis());
+        if (!clockDisciplined) {
+            return null;
+        }
+        ClockVerdict v = clockVerdict();
+        if (v.status() == ClockVerdict.Status.SKEWED) {
+            return String.format("clock offset %+.1f ms to the cluster exceeds the bound of %d ms (--max-clock-offset): %s",
+                    v.offsetNanos().orElse(0) / 1e6, maxClockOffset.toMillis(), v.detail());
         }
         return null;
     }
@@ -501,7 +528,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         long seen = frames.lastFrameSeenEpoch();
         boolean degraded = seen == 0 || now > frames.lastFramePhaseEnd() + grace.toNanos();
         double percent = frames.driftRatio() * 100;
-        OptionalLong offset = clockOffset.get();
+        OptionalLong offset = clockVerdict().offsetNanos();
         boolean clockOk = clockProblem() == null;
         return new DriftStatus(percent, frames.hlcDriftSeconds(), seen == 0 ? null : EpochNanos.toInstant(seen).toString(),
                 degraded, percent <= 1.0 && !degraded && clockOk, frames.framesObserved(), frames.lastLagMillis(),

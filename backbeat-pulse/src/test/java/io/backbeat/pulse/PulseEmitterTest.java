@@ -327,7 +327,9 @@ class PulseEmitterTest {
         InMemoryConsensus consensus = leader.consensus();
         PulseNode node = leader.node();
         java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong(2_000_000_000L);
-        node.clockDiscipline(() -> java.util.OptionalLong.of(offset.get()), Duration.ofMillis(100));
+        node.clockDiscipline((bound, size) -> new io.backbeat.pulse.clock.ClockVerdict(Math.abs(offset.get()) > bound
+                ? io.backbeat.pulse.clock.ClockVerdict.Status.SKEWED : io.backbeat.pulse.clock.ClockVerdict.Status.TRUSTED,
+                java.util.OptionalLong.of(offset.get()), 2, 0, "test"), Duration.ofMillis(100));
         node.start();
         Thread.sleep(1000);
         assertThat(arrivals()).as("a leader 2 s off the cluster's clock publishes nothing").isEmpty();

@@ -111,6 +111,21 @@ public final class ClockSync implements AutoCloseable {
         return estimator.localOffsetNanos(clock.epochNanos());
     }
 
+    /**
+     * Whether this node's clock may drive the beat; see {@link ClockOffsetEstimator#assess}.
+     *
+     * @param boundNanos  the largest offset allowed between two clocks
+     * @param clusterSize voting members, this node included
+     */
+    public ClockVerdict assess(long boundNanos, int clusterSize) {
+        return estimator.assess(clock.epochNanos(), boundNanos, clusterSize);
+    }
+
+    /** This node's clock rate error against its peers (positive = fast; 0.01 = 1 %); see {@link ClockOffsetEstimator#localRate}. */
+    public java.util.OptionalDouble rate() {
+        return estimator.localRate(clock.epochNanos());
+    }
+
     /** Each peer's clock minus this node's, nanoseconds (positive = peer ahead); an immutable copy. */
     public Map<String, Long> peerOffsets() {
         return estimator.peerOffsets();

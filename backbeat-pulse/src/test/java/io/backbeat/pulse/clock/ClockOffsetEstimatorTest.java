@@ -152,6 +152,152 @@ class ClockOffsetEstimatorTest {
         assertThatThrownBy(() -> est.peerOffsets().put("x", 1L)).isInstanceOf(UnsupportedOperationException.class);
     }
 
+    /**
+     * Probes every 500 ms for {@code seconds} to a peer whose clock runs at {@code 1 + rate} against
+     * ours (starting {@code startOffset} ahead), with 1-3 ms of jitter each way.
+     */
+    private static long feedDrifting(ClockOffsetEstimator e, String peer, long start, double rate, long startOffset,
+                                     int seconds, java.util.Random rnd) {
+        long t0 = start;
+        for (int i = 0; i < seconds * 2; i++) {
+            long offset = startOffset + (long) (rate * (t0 - start));
+            exchange(e, peer, t0, offset, MS + rnd.nextInt((int) (2 * MS)), MS + rnd.nextInt((int) (2 * MS)));
+            t0 += S / 2;
+        }
+        return t0;
+    }
+
+    @Test
+    void aClockRunningOnePercentOffIsTrackedAtItsOffsetNowNotAtItsBestSample() {
+        java.util.Random rnd = new java.util.Random(7);
+        long end = feedDrifting(est, "b", NOW, 0.01, 0, 20, rnd); // b gains 10 ms a second on us
+        long lastT0 = end - S / 2;
+        double trueOffsetAtLastSample = 0.01 * (lastT0 - NOW);
+        // the minimum-delay sample is up to 4 s old (40 ms behind); carried along the fitted rate it is not
+        assertThat((double) est.peerOffsetNanos("b").orElseThrow())
+                .isCloseTo(trueOffsetAtLastSample, org.assertj.core.data.Offset.offset(3.0 * MS));
+        assertThat(est.peerRate("b").orElseThrow()).isCloseTo(0.01, org.assertj.core.data.Offset.offset(0.002));
+        assertThat(est.localRate(end).orElseThrow()).isCloseTo(-0.01, org.assertj.core.data.Offset.offset(0.002));
+        // with three members, b drifting alone is found just before its real offset passes the bound (it is
+        // judged a second ahead along its rate: 10 ms at 1 %)
+        ClockOffsetEstimator b = new ClockOffsetEstimator();
+        long t = NOW;
+        long firstSkewed = -1;
+        for (int i = 0; i < 40 && firstSkewed < 0; i++) { // b's view: a and c lose 10 ms a second on it
+            long offset = (long) (-0.01 * (t - NOW));
+            exchange(b, "a", t, offset, MS + rnd.nextInt((int) MS), MS + rnd.nextInt((int) MS));
+            exchange(b, "c", t, offset, MS + rnd.nextInt((int) MS), MS + rnd.nextInt((int) MS));
+            long now = t + 3 * MS;
+            if (b.assess(now, 100 * MS, 3).status() == ClockVerdict.Status.SKEWED) {
+                firstSkewed = now;
+            }
+            t += S / 2;
+        }
+        double realOffsetAtVerdict = 0.01 * (firstSkewed - NOW);
+        assertThat(realOffsetAtVerdict).as("real offset when first judged skewed").isBetween(85.0 * MS, 100.0 * MS);
+    }
+
+    @Test
+    void noRateIsFittedFromTooFewOrTooCloseSamplesAndAFlatClockReadsNearZero() {
+        exchange(est, "b", NOW, 5 * MS, MS, MS);
+        exchange(est, "b", NOW + 10 * MS, 5 * MS, MS, MS);
+        exchange(est, "b", NOW + 20 * MS, 5 * MS, MS, MS);
+        exchange(est, "b", NOW + 30 * MS, 5 * MS, MS, MS);
+        assertThat(est.peerRate("b")).as("4 samples over 30 ms").isEmpty();
+        ClockOffsetEstimator flat = new ClockOffsetEstimator();
+        long end = feedDrifting(flat, "b", NOW, 0, 5 * MS, 10, new java.util.Random(3));
+        assertThat(Math.abs(flat.localRate(end).orElseThrow())).isLessThan(0.001);
+        assertThat((double) flat.peerOffsetNanos("b").orElseThrow())
+                .isCloseTo(5.0 * MS, org.assertj.core.data.Offset.offset(1.5 * MS));
+    }
+
+    @Test
+    void aMajorityDecidesWhoIsSkewedAndAnEvenSplitKeepsTheLastMajorityVerdict() {
+        long bound = 100 * MS;
+        ClockOffsetEstimator a = new ClockOffsetEstimator(); // A is +2 s
+        ClockOffsetEstimator b = new ClockOffsetEstimator();
+        assertThat(a.assess(NOW, bound, 3).status()).isEqualTo(ClockVerdict.Status.UNMEASURED);
+        assertThat(a.assess(NOW, bound, 1).status()).as("a single member is its own majority")
+                .isEqualTo(ClockVerdict.Status.TRUSTED);
+
+        // at start only B has answered A and only A has answered B: an even split, nobody may drive the beat
+        exchange(a, "B", NOW, -2 * S, MS, MS);
+        exchange(b, "A", NOW, 2 * S, MS, MS);
+        assertThat(a.assess(NOW, bound, 3).status()).isEqualTo(ClockVerdict.Status.UNDECIDED);
+        assertThat(b.assess(NOW, bound, 3).status()).isEqualTo(ClockVerdict.Status.UNDECIDED);
+        assertThat(a.localOffsetNanos(NOW)).as("the median alone gives the benefit of the doubt").hasValue(0);
+
+        // C answers: the majority (B, C) is 2 s behind A
+        exchange(a, "C", NOW + S, -2 * S, MS, MS);
+        exchange(b, "C", NOW + S, 0, MS, MS);
+        ClockVerdict va = a.assess(NOW + S, bound, 3);
+        assertThat(va.status()).isEqualTo(ClockVerdict.Status.SKEWED);
+        assertThat(va.offsetNanos()).hasValue(2 * S);
+        assertThat(va.trusted()).isFalse();
+        ClockVerdict vb = b.assess(NOW + S, bound, 3);
+        assertThat(vb.status()).isEqualTo(ClockVerdict.Status.TRUSTED);
+        assertThat(vb.offsetNanos()).hasValue(0);
+        assertThat(vb.peersMeasured()).isEqualTo(2);
+        assertThat(vb.peersAgreeing()).isEqualTo(1);
+
+        // C dies: an even split again, but the offsets are where they were: the majority verdicts hold
+        a.forget("C");
+        b.forget("C");
+        exchange(a, "B", NOW + 2 * S, -2 * S, MS, MS);
+        exchange(b, "A", NOW + 2 * S, 2 * S, MS, MS);
+        assertThat(a.assess(NOW + 2 * S, bound, 3).status()).isEqualTo(ClockVerdict.Status.SKEWED);
+        assertThat(a.assess(NOW + 2 * S, bound, 3).offsetNanos()).hasValue(2 * S);
+        assertThat(b.assess(NOW + 2 * S, bound, 3).status()).isEqualTo(ClockVerdict.Status.TRUSTED);
+
+        // a clock moves during the split: neither side can tell whose, so neither may drive the beat
+        ClockOffsetEstimator b2 = new ClockOffsetEstimator(1, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        exchange(b2, "A", NOW, 0, MS, MS);
+        exchange(b2, "C", NOW, 0, MS, MS);
+        assertThat(b2.assess(NOW, bound, 3).trusted()).isTrue();
+        b2.forget("C");
+        exchange(b2, "A", NOW + S, 60 * MS, MS, MS);
+        assertThat(b2.assess(NOW + S, bound, 3).status()).as("A moved, but B and A still agree: a majority")
+                .isEqualTo(ClockVerdict.Status.TRUSTED);
+        exchange(b2, "A", NOW + 2 * S, 150 * MS, MS, MS);
+        assertThat(b2.assess(NOW + 2 * S, bound, 3).status()).as("A 150 ms off: moved more than half the bound since")
+                .isEqualTo(ClockVerdict.Status.UNDECIDED);
+        assertThat(b2.assess(NOW + 2 * S, bound, 3).detail()).contains("no majority");
+
+        // a clock that creeps away in small steps during the split is compared with the last full view, not
+        // with the step before
+        ClockOffsetEstimator a2 = new ClockOffsetEstimator(1, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        exchange(a2, "B", NOW, 0, MS, MS);
+        exchange(a2, "C", NOW, 0, MS, MS);
+        assertThat(a2.assess(NOW, bound, 3).trusted()).isTrue();
+        a2.forget("C");
+        for (int step = 1; step <= 3; step++) {
+            exchange(a2, "B", NOW + step * S, -30 * MS * step, MS, MS);
+            assertThat(a2.assess(NOW + step * S, bound, 3).trusted()).as("B within the bound").isTrue();
+        }
+        exchange(a2, "B", NOW + 4 * S, -120 * MS, MS, MS);
+        assertThat(a2.assess(NOW + 4 * S, bound, 3).status()).isEqualTo(ClockVerdict.Status.UNDECIDED);
+    }
+
+    @Test
+    void inFiveMembersTwoBadClocksAreOutvoted() {
+        long bound = 100 * MS;
+        ClockOffsetEstimator good = new ClockOffsetEstimator();
+        exchange(good, "b", NOW, 5 * MS, MS, MS);
+        exchange(good, "c", NOW, -20 * MS, MS, MS);
+        exchange(good, "d", NOW, 3 * S, MS, MS);
+        exchange(good, "e", NOW, -3 * S, MS, MS);
+        assertThat(good.assess(NOW, bound, 5).status()).isEqualTo(ClockVerdict.Status.TRUSTED);
+        ClockOffsetEstimator bad = new ClockOffsetEstimator(); // d's view
+        exchange(bad, "a", NOW, -3 * S, MS, MS);
+        exchange(bad, "b", NOW, -3 * S + 5 * MS, MS, MS);
+        exchange(bad, "c", NOW, -3 * S - 20 * MS, MS, MS);
+        exchange(bad, "e", NOW, -6 * S, MS, MS);
+        ClockVerdict v = bad.assess(NOW, bound, 5);
+        assertThat(v.status()).isEqualTo(ClockVerdict.Status.SKEWED);
+        assertThat(v.offsetNanos()).hasValue(3 * S);
+        assertThatThrownBy(() -> bad.assess(NOW, -1, 3)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     @Test
     void invalidSettingsAreRefused() {
         assertThatThrownBy(() -> new ClockOffsetEstimator(0, Duration.ofSeconds(1), Duration.ofSeconds(1)))

@@ -321,6 +321,24 @@ class PulseFaultProcessTest {
             assertThat(observer.gapAfterMs(faultAt)).as("round %d: next frame after freezing %s", round, leader)
                     .isBetween(0.0, PROMISED_GAP_MS);
         }
+        // one good node dies: f1 and the survivor are an even split; the survivor's earlier majority verdict
+        // (f1 is 2 s off) holds, so it keeps the beat, and f1 still publishes nothing, even when it wins an election
+        String dead = observer.currentLeader().equals("f2") ? "f3" : "f2";
+        String survivor = dead.equals("f2") ? "f3" : "f2";
+        cluster.kill(dead);
+        Thread.sleep(3000);
+        for (int round = 0; round < 2; round++) {
+            long faultAt = System.nanoTime();
+            cluster.stop(survivor);
+            Thread.sleep(1500);
+            cluster.cont(survivor);
+            Thread.sleep(3000);
+            assertThat(observer.gapAfterMs(faultAt)).as("two nodes left, round %d: next frame after freezing %s",
+                    round, survivor).isBetween(0.0, 1500 + PROMISED_GAP_MS);
+        }
+        String survivorReady = adminBody(survivor, "/ready");
+        System.out.printf(Locale.ROOT, "fault skew: with %s dead, %s /ready %s%n", dead, survivor, survivorReady);
+        assertThat(survivorReady).startsWith("200");
         long f1Frames = observer.arrivals().stream().filter(a -> a.frame().leaderId().equals("f1")).count();
         long f1Led = cluster.log("f1").lines().filter(l -> l.contains("f1 leads in term")).count();
         String ready = adminBody("f1", "/ready");
@@ -331,6 +349,47 @@ class PulseFaultProcessTest {
         assertThat(ready).startsWith("503").contains("clock offset +");
         assertThat(observer.supersededTermDetails()).isEmpty();
         assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
+    }
+
+    @Test
+    void aLeaderWhoseClockRunsFastHandsOverAsItsOffsetPassesTheBound() throws Exception {
+        Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
+                "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
+        try (FakeClockFile f1Clock = new FakeClockFile(base.resolve("f1.faketime"), 1.0)) {
+            startCluster(builder().env("f1", f1Clock.env()), nats.url());
+            // f1 must lead when its clock starts to run fast: freeze other leaders until it does
+            for (int round = 0; round < 8 && !observer.currentLeader().equals("f1"); round++) {
+                String leader = observer.currentLeader();
+                cluster.stop(leader);
+                Thread.sleep(1200);
+                cluster.cont(leader);
+                long term = observer.currentTerm();
+                observer.awaitArrival(Duration.ofSeconds(5), a -> a.get(a.size() - 1).frame().term() > term);
+                Thread.sleep(1000);
+            }
+            boolean f1Led = observer.currentLeader().equals("f1");
+            long faultAt = System.nanoTime();
+            f1Clock.rate(1.02); // 20 ms a second: past the 100 ms bound after 5 s
+            Thread.sleep(12_000);
+            long endAt = System.nanoTime();
+            List<Observer.Arrival> fromF1 = observer.arrivals().stream()
+                    .filter(a -> a.nanos() > faultAt && a.frame().leaderId().equals("f1")).toList();
+            double offsetAtLastF1Frame = fromF1.isEmpty() ? 0 : f1Clock.offsetSecondsAt(fromF1.get(fromF1.size() - 1).nanos());
+            String ready = adminBody("f1", "/ready");
+            System.out.printf(Locale.ROOT, "fault rate: f1 %s when its clock began to run 2 %% fast; it published %d "
+                            + "frames after that, the last at a real offset of %.0f ms; offset at the end %.0f ms; "
+                            + "longest silence %.0f ms; /ready %s%n", f1Led ? "led" : "did not lead (8 rounds)",
+                    fromF1.size(), offsetAtLastF1Frame * 1000, f1Clock.offsetSeconds() * 1000,
+                    observer.maxSilenceMs(faultAt, endAt), ready);
+            // the process reads the file once a second, so its clock trails the file by up to one 20 ms step
+            assertThat(offsetAtLastF1Frame * 1000).as("real offset (ms) of f1 at its last frame").isLessThanOrEqualTo(125);
+            assertThat(observer.arrivals().stream().anyMatch(a -> a.nanos() > endAt - 3_000_000_000L))
+                    .as("the beat goes on without f1").isTrue();
+            assertThat(observer.maxSilenceMs(faultAt, endAt)).isLessThanOrEqualTo(PROMISED_GAP_MS);
+            assertThat(ready).startsWith("503").contains("clock offset +");
+            assertThat(observer.supersededTermDetails()).isEmpty();
+            assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
+        }
     }
 
     @Test

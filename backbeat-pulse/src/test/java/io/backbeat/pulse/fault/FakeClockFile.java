@@ -1,6 +1,4 @@
-package io.backbeat.bench;
-
-import io.backbeat.pulse.fault.HostFaults;
+package io.backbeat.pulse.fault;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,14 +22,16 @@ import java.util.Map;
  * 20-80 % long. An offset (what this file holds) leaves every wait exact, as in
  * {@code PulseProcessCluster.fakeTime}.
  */
-final class FakeClockFile implements AutoCloseable {
+public final class FakeClockFile implements AutoCloseable {
     private final Path file;
-    private final double rate;
+    private volatile double rate;
+    private volatile double baseSeconds;
     private final Thread writer;
     private volatile long originNanos = System.nanoTime();
     private volatile boolean closed;
 
-    FakeClockFile(Path file, double rate) {
+    /** Starts writing {@code file} (offset 0 now) for a clock running at {@code rate}. */
+    public FakeClockFile(Path file, double rate) {
         this.file = file;
         this.rate = rate;
         write();
@@ -41,21 +41,36 @@ final class FakeClockFile implements AutoCloseable {
     }
 
     /** The environment for the process: libfaketime reading this file, the monotonic clock left alone. */
-    Map<String, String> env() {
+    public Map<String, String> env() {
         return Map.of("LD_PRELOAD", HostFaults.LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE", file.toString(),
                 "FAKETIME_CACHE_DURATION", "1", "FAKETIME_DONT_FAKE_MONOTONIC", "1",
                 "FAKETIME_FORCE_MONOTONIC_FIX", "0");
     }
 
     /** The offset starts again from zero now. */
-    void restart() {
+    public synchronized void restart() {
         originNanos = System.nanoTime();
+        baseSeconds = 0;
+        write();
+    }
+
+    /** From now on the clock runs at {@code newRate}, continuing from the offset it has reached. */
+    public synchronized void rate(double newRate) {
+        long now = System.nanoTime();
+        baseSeconds = offsetSecondsAt(now);
+        originNanos = now;
+        rate = newRate;
         write();
     }
 
     /** The offset written last, seconds. */
-    double offsetSeconds() {
-        return (System.nanoTime() - originNanos) / 1e9 * (rate - 1);
+    public double offsetSeconds() {
+        return offsetSecondsAt(System.nanoTime());
+    }
+
+    /** The offset the file holds at {@code nanoTime} (this JVM's {@link System#nanoTime}), seconds. */
+    public double offsetSecondsAt(long nanoTime) {
+        return baseSeconds + (nanoTime - originNanos) / 1e9 * (rate - 1);
     }
 
     private void loop() {
