@@ -301,7 +301,6 @@ final class BeatEmitter implements AutoCloseable {
         }
         lastPublishNanos = clock.nanoTime();
         metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
-        metrics.tempo(target.tempoBpm());
     }
 
     /** Phases that ended while we were paused are never published late: counted, and the plan moves on. */

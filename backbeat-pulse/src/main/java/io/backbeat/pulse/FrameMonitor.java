@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Every node's view of the frames on the wire: arrival against its own copy of the grid (delivery
- * latency, the drift estimate, degradation), and the highest (beat, phase) seen, from which a new
+ * latency, the clock-rate estimate ({@link io.backbeat.api.DriftEstimator}), degradation), and the highest (beat, phase) seen, from which a new
  * leader starts. Frames that do not decode, belong to another cluster or are off the grid are
  * ignored; a frame whose phase starts more than {@link #SEEN_AHEAD_LIMIT_NANOS} ahead of this node's
  * clock does not move the highest pair (one forged frame cannot silence a new leader for long).
@@ -39,7 +39,8 @@ final class FrameMonitor {
     private volatile long lastFrameSeenEpoch;
     private volatile long lastFramePhaseEnd;
     private volatile double lastLagMillis;
-    private volatile double driftRatio;
+    private final io.backbeat.api.DriftEstimator drift = io.backbeat.api.DriftEstimator.defaults();
+    private volatile long driftTerm = Long.MIN_VALUE; // the leadership whose frames feed the drift estimate
     private volatile double hlcDriftSeconds;
     private volatile long unconfirmedSinceNanos;
     private PhasePair lastMeasured; // guarded by lock
@@ -85,6 +86,9 @@ final class FrameMonitor {
             metrics.ignoredFrame("off_grid");
             return;
         }
+        if (f.term() < d.term()) {
+            metrics.superseded(); // a frame clients drop as stale: a leader that missed its replacement
+        }
         if (f.term() != d.term() || !f.leaderId().equals(d.leaderId())) {
             metrics.ignoredFrame("not_leader");
             return;
@@ -110,9 +114,13 @@ final class FrameMonitor {
         lastFramePhaseEnd = end;
         lastLagMillis = lag / 1e6;
         metrics.delivered(lag);
-        double ratio = Math.abs(lag) / (double) Math.max(1, end - start);
-        driftRatio = driftRatio == 0 ? ratio : driftRatio * 0.9 + ratio * 0.1;
-        metrics.driftRatio(driftRatio);
+        if (!nodeId.equals(f.leaderId())) { // our own frames measure our clock against itself
+            if (f.term() != driftTerm) {
+                drift.reset(); // a new leader's clock: its own offset, a step in the lag
+                driftTerm = f.term();
+            }
+            drift.add(now, lag);
+        }
         try {
             hlcDriftSeconds = (HlcTimestamp.parse(f.hlc()).wallMs() - now / 1_000_000L) / 1000.0;
         } catch (IllegalArgumentException ignored) {
@@ -171,8 +179,13 @@ final class FrameMonitor {
         return lastLagMillis;
     }
 
+    /**
+     * This node's clock rate error against the leader's frames (positive = fast, 0.01 = 1 %): the slope
+     * of the delivery-latency floor over a minute; NaN until fitted (10 s of another leader's frames).
+     */
     double driftRatio() {
-        return driftRatio;
+        java.util.OptionalDouble r = drift.rate();
+        return r.isPresent() ? r.getAsDouble() : Double.NaN;
     }
 
     double hlcDriftSeconds() {

@@ -147,7 +147,14 @@ public final class PulseMain {
     private static Running startOn(Connection nc, PulseConfig cfg, PrintStream out) throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("cluster", cfg.clusterId(), "node", cfg.nodeId());
-        PulseMetrics metrics = new PulseMetrics(registry);
+        PulseMetrics metrics = new PulseMetrics(registry, cfg.clusterId(), cfg.nodeId());
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
         Consensus consensus = cfg.consensus().equals("atomix") ? new AtomixConsensus(cfg.consensusSettings())
                 : new RatisConsensus(cfg.consensusSettings());
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
@@ -164,7 +171,7 @@ public final class PulseMain {
             }
         }
         ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), EpochClock.system());
-        node.clockDiscipline(clockSync::assess, cfg.maxClockOffset());
+        node.clockDiscipline(clockSync, cfg.maxClockOffset());
         Gauge.builder("backbeat.clock.offset.seconds", node,
                         n -> n.clockVerdict().offsetNanos().isPresent() ? n.clockVerdict().offsetNanos().getAsLong() / 1e9
                                 : Double.NaN)

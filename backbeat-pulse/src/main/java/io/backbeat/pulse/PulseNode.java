@@ -9,6 +9,7 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.hlc.HybridLogicalClock;
 import io.backbeat.pulse.admin.PulseAdmin;
+import io.backbeat.pulse.clock.ClockJudge;
 import io.backbeat.pulse.clock.ClockVerdict;
 import io.backbeat.pulse.consensus.Consensus;
 import io.backbeat.pulse.consensus.LeadershipState;
@@ -80,6 +81,9 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile boolean clockDisciplined;
     private volatile io.backbeat.pulse.sign.FrameSigner signer;
     private volatile boolean policyMismatchLogged;
+    private String knownLeader; // guarded by this: the leader last counted by countLeaderChange
+    private long knownLeaderTerm;
+    private final long startedEpochNanos;
     private volatile Duration maxClockOffset = Duration.ofMillis(100);
 
     /** A node on the system clocks; nothing runs until {@link #start()}. */
@@ -107,10 +111,71 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.lastHandOverNanos = System.nanoTime() - HAND_OVER_COOLDOWN_NANOS;
         this.lastNatsDropNanos = lastHandOverNanos;
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
+        this.startedEpochNanos = clock.epochNanos();
+        registerGauges();
         this.status = new StatusAggregator(clusterId, metrics, this::currentBeat);
         this.responder = new TimelineResponder(consensus, this::send);
         this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(ClusterId.beatSubject(clusterId)),
                 metrics, clock, hlc, new EmitterHost(), bpm, bar, initialPhases);
+    }
+
+    private void registerGauges() {
+        metrics.gauge("backbeat.degraded", "1 while this node has had no frame from a leader for a phase plus grace "
+                + "(it keeps the beat on its own copy of the grid), else 0", this, n -> n.degradedNanos() >= 0 ? 1 : 0);
+        metrics.gauge("backbeat.degraded.seconds", "seconds since the current degradation began (since the last "
+                + "frame's phase end plus grace, or since start when no frame came yet); 0 when not degraded", this,
+                n -> Math.max(0, n.degradedNanos()) / 1e9);
+        metrics.gauge("backbeat.nats.connected", "1 while this node's NATS connection is CONNECTED, else 0", nats,
+                c -> c.getStatus() == Connection.Status.CONNECTED ? 1 : 0);
+        metrics.functionCounter("backbeat.nats.reconnects", "NATS reconnects of this node's connection", nats,
+                c -> c.getStatistics().getReconnects());
+        metrics.gauge("backbeat.last.frame.timestamp.seconds", "Unix time (seconds, this node's clock) when this node "
+                + "last accepted a frame from the leader; 0 before any", frames, f -> f.lastFrameSeenEpoch() / 1e9);
+        metrics.gauge("backbeat.tempo.bpm", "tempo in force now on the replicated timeline (the same on every node; "
+                + "NaN before a timeline is committed)", this, PulseNode::tempoInForce);
+        metrics.gauge("backbeat.timer.drift.ratio", "this node's clock rate error, signed ratio (0.01 = 1 % fast, the "
+                + "seed's drift limit): against the leader's frames on a follower, against the peers' clocks on the "
+                + "leader; NaN until measured", this, PulseNode::driftRatio);
+        metrics.gauge("backbeat.ready", "1 while /ready answers 200 (this node can serve its role), else 0", this,
+                n -> n.notReadyReasons().isEmpty() ? 1 : 0);
+        metrics.gauge("backbeat.cluster.size", "voting members of the consensus group as this node knows them",
+                consensus, c -> c.leadership().clusterSize());
+    }
+
+    /** Nanoseconds this node has been degraded (on its own grid), or -1 when it is not. */
+    long degradedNanos() {
+        long now = clock.epochNanos();
+        long seen = frames.lastFrameSeenEpoch();
+        long since = seen == 0 ? startedEpochNanos : frames.lastFramePhaseEnd() + grace.toNanos();
+        return now > since ? now - since : -1;
+    }
+
+    /** The tempo in force on the replicated timeline now, NaN without one. */
+    double tempoInForce() {
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (d == null) {
+            return Double.NaN;
+        }
+        try {
+            Timeline t = Timeline.of(d);
+            return t.tempoBpmOf(t.beatIndexAt(clock.epochNanos()));
+        } catch (ArithmeticException e) {
+            return Double.NaN;
+        }
+    }
+
+    /**
+     * The clock's rate error (signed ratio, positive = fast): against the leader's frames when another
+     * node leads and enough of its frames came, else against the peers' clocks (clock probes); NaN when
+     * neither is measured.
+     */
+    double driftRatio() {
+        double fromFrames = frames.driftRatio();
+        if (!consensus.leadership().leader() && !Double.isNaN(fromFrames)) {
+            return fromFrames;
+        }
+        java.util.OptionalDouble fromPeers = clockJudge.rate();
+        return fromPeers.isPresent() ? fromPeers.getAsDouble() : fromFrames;
     }
 
     /** Starts consensus, subscriptions and the emitter. */
@@ -135,16 +200,6 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         dispatcher.subscribe(ClusterId.statusSubject(clusterId));
         consensus.onLeadershipChange(this::onLeadership);
         emitter.start();
-    }
-
-    /** Judges this node's clock against its peers': see {@link io.backbeat.pulse.clock.ClockOffsetEstimator#assess}. */
-    @FunctionalInterface
-    public interface ClockJudge {
-        /**
-         * @param boundNanos  the largest offset allowed between two clocks
-         * @param clusterSize voting members, this node included
-         */
-        ClockVerdict assess(long boundNanos, int clusterSize);
     }
 
     /**
@@ -243,6 +298,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
 
     private void onLeadership(LeadershipState s) {
         highestTerm = Math.max(highestTerm, s.term());
+        countLeaderChange(s);
         if (s.leader() != wasLeader || s.term() != leadershipTerm) {
             metrics.leadership(s.leader(), s.term());
             if (s.leader() && !wasLeader) {
@@ -263,6 +319,24 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
             Thread t = new Thread(() -> takeOver(s.term()), "backbeat-takeover-" + nodeId);
             t.setDaemon(true);
             t.start();
+        }
+    }
+
+    /**
+     * +1 on {@code backbeat_leadership_changes_total} when the known leader becomes another node or the
+     * same node in a higher term; the first leader learned of, and states with no leader known (an
+     * election under way), are not changes.
+     */
+    private synchronized void countLeaderChange(LeadershipState s) {
+        if (s.leaderId() == null || s.leaderId().isEmpty()) {
+            return;
+        }
+        if (knownLeader != null && (!knownLeader.equals(s.leaderId()) || s.term() > knownLeaderTerm)) {
+            metrics.leaderChanged();
+        }
+        if (knownLeader == null || !knownLeader.equals(s.leaderId()) || s.term() > knownLeaderTerm) {
+            knownLeader = s.leaderId();
+            knownLeaderTerm = s.term();
         }
     }
 
@@ -527,12 +601,16 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         long now = clock.epochNanos();
         long seen = frames.lastFrameSeenEpoch();
         boolean degraded = seen == 0 || now > frames.lastFramePhaseEnd() + grace.toNanos();
-        double percent = frames.driftRatio() * 100;
+        double ratio = driftRatio();
+        double percent = Double.isNaN(ratio) ? 0 : Math.abs(ratio) * 100;
+        String source = Double.isNaN(ratio) ? null
+                : !consensus.leadership().leader() && !Double.isNaN(frames.driftRatio()) ? "frames" : "peers";
         OptionalLong offset = clockVerdict().offsetNanos();
         boolean clockOk = clockProblem() == null;
         return new DriftStatus(percent, frames.hlcDriftSeconds(), seen == 0 ? null : EpochNanos.toInstant(seen).toString(),
                 degraded, percent <= 1.0 && !degraded && clockOk, frames.framesObserved(), frames.lastLagMillis(),
-                offset.isPresent() ? offset.getAsLong() / 1e9 : null, maxClockOffset.toNanos() / 1e9);
+                offset.isPresent() ? offset.getAsLong() / 1e9 : null, maxClockOffset.toNanos() / 1e9,
+                Double.isNaN(ratio) ? null : ratio * 1e6, source, Math.max(0, degradedNanos()) / 1e9);
     }
 
     @Override

@@ -322,6 +322,52 @@ class PulseEmitterTest {
     }
 
     @Test
+    void oneFailoverCountsOneLeadershipChangeAndTheGaugesSayWhatTheyMean() throws Exception {
+        NatsTestServer server = NatsTestServer.start();
+        toClose.add(server);
+        io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        PulseMetrics metrics = new PulseMetrics(registry, CLUSTER, "e2");
+        InMemoryConsensus view = new InMemoryConsensus("e2");
+        view.set(false, 0, "");
+        PulseNode node = node(server, view, metrics, "e2");
+        node.start();
+        view.set(false, 1, "e1");               // the first leader learned of: not a change
+        assertThat(metrics.leadershipChanges()).isZero();
+        view.set(false, 2, "");                 // e1 lost; an election under way: not yet a change
+        view.set(false, 2, "e3");               // e3 elected: one change
+        view.set(false, 2, "e3");
+        assertThat(metrics.leadershipChanges()).as("one failover").isEqualTo(1);
+        view.set(true, 3, "e2");                // this node elected: one more
+        view.set(false, 4, "e2");               // and re-elected in a later term (a new leadership)
+        assertThat(metrics.leadershipChanges()).isEqualTo(3);
+
+        String scrape = registry.scrape();
+        for (String name : List.of("backbeat_degraded ", "backbeat_degraded_seconds ", "backbeat_nats_connected ",
+                "backbeat_nats_reconnects_total ", "backbeat_last_frame_timestamp_seconds ", "backbeat_tempo_bpm ",
+                "backbeat_timer_drift_ratio ", "backbeat_ready ", "backbeat_cluster_size ", "backbeat_is_leader ",
+                "backbeat_term ", "backbeat_frames_superseded_total ", "backbeat_leadership_changes_total 3.0")) {
+            assertThat(scrape).as("%s in\n%s", name, scrape).containsPattern("(?m)^" + java.util.regex.Pattern.quote(
+                    name.trim()) + "(\\{[^}]*\\})? ?" + (name.endsWith(" ") ? "" : ""));
+        }
+        assertThat(scrape).containsPattern("(?m)^backbeat_nats_connected 1\\.0$");
+        assertThat(scrape).as("no frame yet: degraded since start").containsPattern("(?m)^backbeat_degraded 1\\.0$");
+        assertThat(scrape).containsPattern("(?m)^backbeat_term 4\\.0$");
+
+        // signed histograms: an early frame lands below zero
+        metrics.delivered(-3_000_000L);
+        metrics.delivered(1_500_000L);
+        metrics.published(10_000, -50_000);
+        scrape = registry.scrape();
+        assertThat(scrape).containsPattern("(?m)^backbeat_beat_delivery_latency_seconds_bucket\\{cluster=\"" + CLUSTER
+                + "\",node=\"e2\",le=\"-0\\.002\"} 1$");
+        assertThat(scrape).containsPattern("(?m)^backbeat_beat_delivery_latency_seconds_bucket\\{[^}]*le=\"0\\.002\"[^}]*} 2$");
+        assertThat(scrape).containsPattern("(?m)^backbeat_pulse_jitter_seconds_bucket\\{[^}]*le=\"-2\\.0E-5\"[^}]*} 1$");
+        assertThat(scrape).contains("backbeat_beat_publish_duration_seconds_bucket");
+    }
+
+    @Test
     void aLeaderWhoseClockIsOffPublishesNothingHandsOverAndIsNotReady() throws Exception {
         Leader leader = leaderNode();
         InMemoryConsensus consensus = leader.consensus();

@@ -20,13 +20,18 @@ public interface PulseAdmin {
     }
 
     /**
-     * GET /drift: the seed's fields, plus {@code clockOffsetSeconds}: this node's wall clock minus the
-     * cluster's median clock, measured by NTP-style round trips over NATS (positive = this node is
-     * ahead; null while no peer has answered), and the bound beyond which the node will not lead.
+     * GET /drift: the seed's fields, with {@code timerDriftPercent} the magnitude of this node's clock
+     * <b>rate</b> error in percent (0 until measured; the seed's limit is 1 %) and {@code clockRatePpm} the
+     * same signed, in parts per million (positive = this clock runs fast; null until measured), from
+     * {@code driftSource}: {@code "frames"} (the slope of the leader's frames' delivery-latency floor
+     * over a minute, on a follower) or {@code "peers"} (the clock probes, on the leader or without
+     * frames); plus {@code clockOffsetSeconds}, this node's wall clock minus the cluster's (positive =
+     * ahead; null while no peer has answered), the bound beyond which the node will not lead, and
+     * {@code degradedSeconds}, how long this node has been on its own grid (0 when not degraded).
      */
     record DriftStatus(double timerDriftPercent, double hlcDriftSeconds, String lastSyncTime, boolean degradationMode,
                        boolean withinLimits, long framesObserved, double deliveryLatencyMs, Double clockOffsetSeconds,
-                       double maxClockOffsetSeconds) {
+                       double maxClockOffsetSeconds, Double clockRatePpm, String driftSource, double degradedSeconds) {
     }
 
     /** GET /leader. */

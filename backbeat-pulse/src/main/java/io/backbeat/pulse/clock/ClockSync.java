@@ -32,7 +32,7 @@ import java.util.concurrent.locks.LockSupport;
  * dropped and counted ({@link #malformed()}); nothing is thrown out of the NATS dispatcher and no
  * failure stops the probing. The connection is the caller's: {@link #close()} leaves it open.
  */
-public final class ClockSync implements AutoCloseable {
+public final class ClockSync implements ClockJudge, AutoCloseable {
     /** Probe interval of the short constructor. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(500);
     private static final Logger LOG = LoggerFactory.getLogger(ClockSync.class);
@@ -117,11 +117,13 @@ public final class ClockSync implements AutoCloseable {
      * @param boundNanos  the largest offset allowed between two clocks
      * @param clusterSize voting members, this node included
      */
+    @Override
     public ClockVerdict assess(long boundNanos, int clusterSize) {
         return estimator.assess(clock.epochNanos(), boundNanos, clusterSize);
     }
 
     /** This node's clock rate error against its peers (positive = fast; 0.01 = 1 %); see {@link ClockOffsetEstimator#localRate}. */
+    @Override
     public java.util.OptionalDouble rate() {
         return estimator.localRate(clock.epochNanos());
     }

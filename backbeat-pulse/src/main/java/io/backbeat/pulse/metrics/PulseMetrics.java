@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
 import java.util.EnumMap;
@@ -12,16 +13,26 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The pulse's meters, with the seed's Prometheus names: {@code backbeat_beat_publish_duration_seconds},
- * {@code backbeat_pulse_jitter_seconds}, {@code backbeat_timer_drift_ratio}, {@code backbeat_is_leader},
- * {@code backbeat_beats_total}, {@code backbeat_tempo_change_errors_total},
- * {@code backbeat_leadership_changes_total}, {@code backbeat_beat_delivery_latency_seconds}, plus
- * skipped frames, term, tempo and status claims. Thread-safe.
+ * The pulse's meters, with the seed's Prometheus names where it had them. Every node exports the same
+ * set; {@code docs/operations.md} (Metrics) gives each one's exact meaning, unit and sign.
+ *
+ * <p>Delivery latency and publish jitter are <b>signed</b> histograms ({@code _bucket} series with
+ * bounds below zero, so early frames show and quantiles aggregate across nodes); Micrometer's own
+ * distribution summaries drop negative values, so these two are Prometheus client histograms,
+ * registered on the {@link PrometheusMeterRegistry}'s registry when given one (and on a private one
+ * otherwise). Thread-safe.
  */
 public final class PulseMetrics {
+    /** Bucket bounds of the delivery-latency histogram, seconds (negative: the frame came early). */
+    public static final double[] LATENCY_BOUNDS = {-1, -0.25, -0.1, -0.05, -0.02, -0.01, -0.005, -0.002, -0.001, 0,
+            0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    /** Bucket bounds of the publish-jitter histogram, seconds (negative: published before the phase start). */
+    public static final double[] JITTER_BOUNDS = {-0.01, -0.002, -0.001, -0.0005, -0.0001, -0.00002, 0, 0.00002,
+            0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1};
     private final Timer publishDuration;
-    private final Timer jitter;
-    private final Timer deliveryLatency;
+    private final io.prometheus.metrics.core.datapoints.DistributionDataPoint jitter;
+    private final io.prometheus.metrics.core.datapoints.DistributionDataPoint deliveryLatency;
+    private final java.util.concurrent.atomic.LongAdder superseded = new java.util.concurrent.atomic.LongAdder();
     private final Counter beats;
     private final Counter skipped;
     private final Counter tempoErrors;
@@ -34,57 +45,107 @@ public final class PulseMetrics {
     private final Map<ClaimState, Counter> claims = new EnumMap<>(ClaimState.class);
     private final AtomicLong leader = new AtomicLong();
     private final AtomicLong term = new AtomicLong();
-    private volatile double tempo;
-    private volatile double drift;
 
+    /** Meters without cluster and node labels on the two signed histograms (tests). */
     public PulseMetrics(MeterRegistry registry) {
+        this(registry, "", "");
+    }
+
+    /**
+     * @param cluster the {@code cluster} label of the signed histograms (Micrometer's meters get it from
+     *                the registry's common tags)
+     * @param node    their {@code node} label
+     */
+    public PulseMetrics(MeterRegistry registry, String cluster, String node) {
         this.registry = registry;
+        io.prometheus.metrics.model.registry.PrometheusRegistry prom = registry instanceof PrometheusMeterRegistry p
+                ? p.getPrometheusRegistry() : new io.prometheus.metrics.model.registry.PrometheusRegistry();
         publishDuration = Timer.builder("backbeat.beat.publish.duration")
-                .description("time to encode and hand a BeatFrame to NATS").publishPercentiles(0.5, 0.95, 0.99)
+                .description("time to encode and hand a BeatFrame to NATS")
+                .serviceLevelObjectives(Duration.ofNanos(10_000), Duration.ofNanos(20_000), Duration.ofNanos(50_000),
+                        Duration.ofNanos(100_000), Duration.ofNanos(200_000), Duration.ofNanos(500_000),
+                        Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(50))
                 .register(registry);
-        jitter = Timer.builder("backbeat.pulse.jitter")
-                .description("publish instant minus the grid's phase start (BACKBEAT-PER-002)")
-                .publishPercentiles(0.5, 0.95, 0.99).register(registry);
-        deliveryLatency = Timer.builder("backbeat.beat.delivery.latency")
-                .description("frame arrival at this node minus the grid's phase start (BACKBEAT-PER-001)")
-                .publishPercentiles(0.5, 0.95, 0.99).register(registry);
+        jitter = io.prometheus.metrics.core.metrics.Histogram.builder().name("backbeat_pulse_jitter_seconds")
+                .help("publish instant on the leader minus the grid's phase start, seconds, signed (negative = "
+                        + "early); BACKBEAT-PER-002")
+                .labelNames("cluster", "node").withoutExemplars().classicOnly().classicUpperBounds(JITTER_BOUNDS).register(prom)
+                .labelValues(cluster, node);
+        deliveryLatency = io.prometheus.metrics.core.metrics.Histogram.builder()
+                .name("backbeat_beat_delivery_latency_seconds")
+                .help("arrival of the leader's frame at this node minus the grid's phase start on this node's clock, "
+                        + "seconds, signed (negative = the frame came early: a clock ahead of this one); "
+                        + "BACKBEAT-PER-001")
+                .labelNames("cluster", "node").withoutExemplars().classicOnly().classicUpperBounds(LATENCY_BOUNDS).register(prom)
+                .labelValues(cluster, node);
         beats = Counter.builder("backbeat.beats").description("BeatFrames published by this node").register(registry);
         skipped = Counter.builder("backbeat.frames.skipped")
                 .description("phases not published because they had ended (pause, outage)").register(registry);
         tempoErrors = Counter.builder("backbeat.tempo.change.errors").description("refused or failed tempo changes")
                 .register(registry);
-        leadershipChanges = Counter.builder("backbeat.leadership.changes").description("leadership or term changes seen")
+        leadershipChanges = Counter.builder("backbeat.leadership.changes")
+                .description("changes of leader seen by this node: +1 each time the leader it knows becomes another "
+                        + "node or the same node in a new term (the first leader it learns of is not a change)")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("backbeat.frames.superseded", superseded,
+                        java.util.concurrent.atomic.LongAdder::sum)
+                .description("frames seen on the beat subject from a term older than the replicated leadership "
+                        + "record: what a client drops as stale (a leader that missed its own replacement)")
                 .register(registry);
         fenced = Counter.builder("backbeat.frames.fenced")
-                .description("frames this node refused to publish because a majority had not confirmed its "
-                        + "leadership within the lease (a stalled or cut-off leader)").register(registry);
+                .description("frames this node refused to publish although it believed it led: no leader lease "
+                        + "(stalled or cut off), a stall quarantine, or a clock not trusted").register(registry);
         malformedClaims = Counter.builder("backbeat.status.claims.malformed").description("undecodable status claims")
                 .register(registry);
         for (ClaimState s : ClaimState.values()) {
             claims.put(s, Counter.builder("backbeat.status.claims").tag("state", s.wireName())
                     .description("status claims received").register(registry));
         }
-        Gauge.builder("backbeat.is.leader", leader, AtomicLong::get).description("1 while this node leads")
+        Gauge.builder("backbeat.is.leader", leader, AtomicLong::get).description("1 while this node leads, else 0")
                 .register(registry);
-        Gauge.builder("backbeat.term", term, AtomicLong::get).description("highest term seen").register(registry);
-        Gauge.builder("backbeat.tempo.bpm", this, m -> m.tempo).description("tempo in force").register(registry);
-        Gauge.builder("backbeat.timer.drift.ratio", this, m -> m.drift)
-                .description("mean |frame arrival - grid| / phase length over the last frames (BACKBEAT-PER-003)")
+        Gauge.builder("backbeat.term", term, AtomicLong::get).description("highest consensus term this node has seen")
                 .register(registry);
+    }
+
+    /** Registers a gauge on this node's registry (for values the node computes on demand). */
+    public <T> void gauge(String name, String description, T obj, java.util.function.ToDoubleFunction<T> f) {
+        Gauge.builder(name, obj, f).description(description).strongReference(true).register(registry);
+    }
+
+    /** Registers a counter read from {@code obj} on this node's registry. */
+    public <T> void functionCounter(String name, String description, T obj, java.util.function.ToDoubleFunction<T> f) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, obj, f).description(description).register(registry);
+    }
+
+    /** A frame of a term older than the replicated leadership record was seen on the wire. */
+    public void superseded() {
+        superseded.increment();
+    }
+
+    /** Superseded-term frames seen so far. */
+    public long supersededFrames() {
+        return superseded.sum();
+    }
+
+    /** Leadership changes counted so far. */
+    public long leadershipChanges() {
+        return (long) leadershipChanges.count();
     }
 
     public void published(long publishNanos, long jitterNanos) {
         beats.increment();
         publishDuration.record(Duration.ofNanos(publishNanos));
-        jitter.record(Duration.ofNanos(Math.abs(jitterNanos)));
+        jitter.observe(jitterNanos / 1e9);
     }
 
     public void skipped(long n) {
         skipped.increment(n);
     }
 
+    /** A frame from the leader arrived {@code latencyNanos} after (negative: before) its phase start. */
     public void delivered(long latencyNanos) {
-        deliveryLatency.record(Duration.ofNanos(Math.max(0, latencyNanos)));
+        deliveryLatency.observe(latencyNanos / 1e9);
     }
 
     /**
@@ -127,18 +188,15 @@ public final class PulseMetrics {
         tempoErrors.increment();
     }
 
+    /** This node's role and the highest term it has seen. */
     public void leadership(boolean isLeader, long newTerm) {
         leader.set(isLeader ? 1 : 0);
-        term.set(newTerm);
+        term.accumulateAndGet(newTerm, Math::max);
+    }
+
+    /** The leader this node knows changed (another node, or a new term). */
+    public void leaderChanged() {
         leadershipChanges.increment();
-    }
-
-    public void tempo(double bpm) {
-        tempo = bpm;
-    }
-
-    public void driftRatio(double ratio) {
-        drift = ratio;
     }
 
     public void claim(ClaimState s) {
@@ -159,10 +217,5 @@ public final class PulseMetrics {
 
     public long framesSkipped() {
         return (long) skipped.count();
-    }
-
-    public double jitterP95Millis() {
-        return jitter.takeSnapshot().percentileValues().length > 1
-                ? jitter.takeSnapshot().percentileValues()[1].value(java.util.concurrent.TimeUnit.MILLISECONDS) : 0;
     }
 }

@@ -49,7 +49,7 @@ class AdminServerTest {
 
         @Override
         public DriftStatus drift() {
-            return new DriftStatus(0.4, 0.001, "2026-11-29T12:00:00Z", false, true, 42, 0.5, 0.002, 0.1);
+            return new DriftStatus(0.4, 0.001, "2026-11-29T12:00:00Z", false, true, 42, 0.5, 0.002, 0.1, 4000.0, "frames", 0);
         }
 
         @Override
