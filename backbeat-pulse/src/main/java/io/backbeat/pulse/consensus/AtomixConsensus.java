@@ -26,8 +26,22 @@ import java.util.function.Consumer;
  * {@link Consensus} on Atomix 3.1: the {@code LeaderElection} primitive picks the pulse leader (its
  * {@code Leader.term()} is the fencing term) and a Raft-backed {@code AtomicValue} holds the
  * encoded {@link TimelineDescriptor}, updated by compare-and-set with
- * {@link TimelineStateMachine#apply}. Protocol session timeout 3 s; {@link #close()} withdraws
- * before stopping. Leadership is the last state reported by the election's events.
+ * {@link TimelineStateMachine#apply}. Protocol session timeout 3 s, linearizable reads;
+ * {@link #close()} withdraws before stopping. Leadership is the last state reported by the election's
+ * events.
+ *
+ * <p><b>Lease.</b> Atomix has no leader lease, and an election event can be missed: a leader frozen
+ * or cut off past its session timeout resumed in its old term and, unaware, published beside its
+ * successor (measured: ~40 s, hundreds of superseded frames). So while this node leads, a daemon thread
+ * ({@code backbeat-atomix-lease-<node>}) reads the election every {@value #LEASE_READ_MS} ms with a
+ * linearizable query; a read that names this node in its term, sent at {@code t}, grants a lease until
+ * {@code t + }{@value #LEASE_MS} ms ({@link #leaseRemainingNanos}); a read naming another leader or a
+ * later term ends the leadership at once. The lease is shorter than half the session timeout (no
+ * successor can be elected before this node's session expires) and than the fastest failover
+ * measured on this backend (2.5 s), so a leader that cannot confirm itself stops publishing before
+ * a successor can start. The same thread checks every half second that this node is still a
+ * candidate and runs again if its candidacy went with an expired session (otherwise an election whose
+ * candidates all expired would have no leader for good).
  */
 public final class AtomixConsensus implements Consensus {
     private static final Logger LOG = LoggerFactory.getLogger(AtomixConsensus.class);
@@ -45,6 +59,13 @@ public final class AtomixConsensus implements Consensus {
     private final java.util.concurrent.atomic.AtomicLong rejected = new java.util.concurrent.atomic.AtomicLong();
     private volatile byte[] cachedBytes;
     private volatile boolean closed;
+    /** How long a confirming read keeps this node's lease, from the instant the read was sent. */
+    static final long LEASE_MS = 1_000;
+    /** Time between two confirming reads while leading. */
+    static final long LEASE_READ_MS = 100;
+    private volatile long leaseUntilNanos;
+    private volatile long leaseTerm = -1; // the term the lease was granted in
+    private long followerReads; // lease thread only
 
     public AtomixConsensus(ConsensusSettings settings) {
         this.settings = settings;
@@ -94,7 +115,8 @@ public final class AtomixConsensus implements Consensus {
                 atomix = a;
             }
             a.start().join();
-            MultiRaftProtocol protocol = MultiRaftProtocol.builder("raft").withMaxTimeout(Duration.ofSeconds(3)).build();
+            MultiRaftProtocol protocol = MultiRaftProtocol.builder("raft").withMaxTimeout(Duration.ofSeconds(3))
+                    .withReadConsistency(io.atomix.protocols.raft.ReadConsistency.LINEARIZABLE).build();
             LeaderElection<String> e = a.<String>leaderElectionBuilder("backbeat-leader").withProtocol(protocol).build();
             AtomicValue<byte[]> v = a.<byte[]>atomicValueBuilder("backbeat-timeline").withProtocol(protocol).build();
             v.addListener(ev -> updateCache(ev.newValue()));
@@ -108,12 +130,113 @@ public final class AtomixConsensus implements Consensus {
             }
             e.addListener(ev -> onLeadership(ev.newLeadership()));
             onLeadership(e.run(settings.nodeId()));
+            Thread keeper = new Thread(this::keepLease, "backbeat-atomix-lease-" + settings.nodeId());
+            keeper.setDaemon(true);
+            keeper.start();
             LOG.info("Atomix node {} joined {}", settings.nodeId(), members);
         } catch (RuntimeException e) {
             if (!closed) {
                 LOG.error("Atomix node {} could not join", settings.nodeId(), e);
             }
         }
+    }
+
+    /** While this node leads, confirms it by a linearizable read every {@link #LEASE_READ_MS} ms. */
+    private void keepLease() {
+        long next = System.nanoTime();
+        while (!closed) {
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, wait);
+                continue;
+            }
+            next = System.nanoTime() + LEASE_READ_MS * 1_000_000;
+            LeaderElection<String> e = election;
+            LeadershipState v = view;
+            if (e == null) {
+                continue;
+            }
+            if (!v.leader()) {
+                if (++followerReads % 5 == 0) {
+                    rejoinIfDropped(e);
+                }
+                continue;
+            }
+            long sent = System.nanoTime();
+            try {
+                Leadership<String> l = e.async().getLeadership().get(LEASE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (l != null && l.leader() != null && l.leader().id().equals(settings.nodeId())
+                        && l.leader().term() == v.term()) {
+                    leaseUntilNanos = sent + LEASE_MS * 1_000_000;
+                    leaseTerm = v.term();
+                } else {
+                    leaseTerm = -1;
+                    LOG.warn("{} believed it led in term {}, but the election says {}: stepping down", settings.nodeId(),
+                            v.term(), l == null || l.leader() == null ? "no leader" : l.leader().id() + " in term "
+                                    + l.leader().term());
+                    stepDown(l);
+                    rejoinIfDropped(e);
+                }
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException | RuntimeException ex) {
+                LOG.debug("{} could not confirm its leadership: {}", settings.nodeId(), ex.toString());
+            } catch (InterruptedException ex) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Runs for election again when this node is no longer a candidate: a session that expired (the
+     * node was frozen or cut off past the session timeout) took its candidacy with it, and an election
+     * whose every candidate expired has no leader until someone runs again.
+     */
+    private void rejoinIfDropped(LeaderElection<String> e) {
+        try {
+            Leadership<String> l = e.async().getLeadership().get(LEASE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (!closed && (l == null || l.candidates() == null || !l.candidates().contains(settings.nodeId()))) {
+                LOG.info("{} is no longer a candidate in the election (its session expired?): running again",
+                        settings.nodeId());
+                onLeadership(e.async().run(settings.nodeId()).get(3 * LEASE_MS, java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException | RuntimeException ex) {
+            LOG.debug("{} could not check its candidacy: {}", settings.nodeId(), ex.toString());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Leaves leadership on a read that names another leader (or none). */
+    private synchronized void stepDown(Leadership<String> l) {
+        if (l != null && l.leader() != null && l.leader().term() > view.term()) {
+            onLeadership(l);
+            return;
+        }
+        if (view.leader()) {
+            announce(new LeadershipState(settings.nodeId(), false, view.term(),
+                    l != null && l.leader() != null ? l.leader().id() : view.leaderId(), view.clusterSize()));
+        }
+    }
+
+    /** Sets the view and tells every listener (a failing listener is logged, the others still hear). */
+    private synchronized void announce(LeadershipState next) {
+        view = next;
+        for (Consumer<LeadershipState> c : listeners) {
+            try {
+                c.accept(next);
+            } catch (RuntimeException e) {
+                LOG.warn("leadership listener failed", e);
+            }
+        }
+    }
+
+    /** Time left on the lease a confirming read granted; 0 when not leading or unconfirmed. */
+    @Override
+    public long leaseRemainingNanos() {
+        LeadershipState v = view;
+        if (!v.leader() || leaseTerm != v.term()) {
+            return 0;
+        }
+        return Math.max(0, leaseUntilNanos - System.nanoTime());
     }
 
     private void updateCache(byte[] bytes) {
@@ -135,14 +258,7 @@ public final class AtomixConsensus implements Consensus {
         LeadershipState next = new LeadershipState(settings.nodeId(), leads, term, l.leader().id(),
                 settings.members().size());
         if (!next.equals(view)) {
-            view = next;
-            for (Consumer<LeadershipState> c : listeners) {
-                try {
-                    c.accept(next);
-                } catch (RuntimeException e) {
-                    LOG.warn("leadership listener failed", e);
-                }
-            }
+            announce(next);
         }
     }
 
@@ -233,12 +349,7 @@ public final class AtomixConsensus implements Consensus {
         } catch (RuntimeException e) {
             LOG.debug("withdraw failed", e);
         }
-        synchronized (this) {
-            view = new LeadershipState(settings.nodeId(), false, view.term(), view.leaderId(), view.clusterSize());
-            for (Consumer<LeadershipState> c : listeners) {
-                c.accept(view);
-            }
-        }
+        announce(new LeadershipState(settings.nodeId(), false, view.term(), view.leaderId(), view.clusterSize()));
         try {
             if (atomix != null) {
                 atomix.stop().get(10, java.util.concurrent.TimeUnit.SECONDS);
