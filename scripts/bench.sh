@@ -13,6 +13,9 @@
 #                                      # [repeats] times (default 3); gap to the next frame, superseded-term
 #                                      # frames, duplicate/backwards pairs at a subscriber, what a BeatClient
 #                                      # saw (partition, natscut, diskfull: root)
+#   ./scripts/bench.sh drift [seconds] [bpm] [rate]
+#                                      # 3 pulse processes, d1's clock at [rate] (default 1.01, 1 % fast):
+#                                      # what /drift reads on each node every 5 s (default 120 s at 600 BPM)
 # Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,13 @@ if [ "${1:-}" = "soak" ]; then
   shift
   java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.PulseSoakHarness "$@" 2>&1 \
     | grep -E '^(soak|  |frames|failovers|client|logs)'
+  exit 0
+fi
+if [ "${1:-}" = "drift" ]; then
+  NATS_SERVER_BIN="$(scripts/ensure-nats.sh)"
+  export NATS_SERVER_BIN
+  shift
+  java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.DriftHarness "$@" 2>&1 | grep -E '^(drift|  )'
   exit 0
 fi
 if [ "${1:-}" = "chaos" ]; then

@@ -3,23 +3,27 @@
 # rate), iptables (socket-level partitions), iproute2 (ss), openssl (development certificates).
 # Without root or apt-get it says what to install; the tests that need a missing tool then skip
 # (partition, TLS) or fail with a message naming it (skew).
-# Also promtool (Debian's 'prometheus' package), which PrometheusRulesTest runs on deploy/prometheus:
-# without it, and without root or apt-get to install it, this script stops with status 1.
+# Also Prometheus and promtool (Debian's 'prometheus' package: the alert-rule tests and a real Prometheus
+# against pulse processes) and Chromium (Debian's 'chromium': the status page test in a headless browser):
+# without them, and without root or apt-get to install them, this script stops with status 1.
 set -euo pipefail
-if ! command -v promtool >/dev/null 2>&1; then
+need_pkg() { # command package why
+  command -v "$1" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "ERROR: promtool is missing; install it (Debian: apt-get install --no-install-recommends prometheus," >&2
-    echo "       or put promtool from a Prometheus 2.x release on PATH) for PrometheusRulesTest" >&2
+    echo "ERROR: $1 is missing; install it (Debian: apt-get install --no-install-recommends $2) for $3" >&2
     exit 1
   fi
-  echo "installing prometheus (for promtool) for the alert-rule tests..." >&2
+  echo "installing $2 (for $1) for $3..." >&2
   apt-get update -qq >&2 || true
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >&2; then
-    echo "ERROR: 'apt-get install --no-install-recommends prometheus' failed; install promtool by hand" >&2
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >&2; then
+    echo "ERROR: 'apt-get install --no-install-recommends $2' failed; install $1 by hand" >&2
     exit 1
   fi
-  command -v promtool >/dev/null 2>&1 || { echo "ERROR: promtool still not found after installing prometheus" >&2; exit 1; }
-fi
+  command -v "$1" >/dev/null 2>&1 || { echo "ERROR: $1 still not found after installing $2" >&2; exit 1; }
+}
+need_pkg promtool prometheus "the alert-rule tests (PrometheusRulesTest, PrometheusAlertProcessTest)"
+need_pkg chromium chromium "the status page test (StatusPageBrowserTest)"
+
 missing=()
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || [ -n "$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null)" ] || missing+=(faketime)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)

@@ -15,6 +15,17 @@ public final class EpochNanos {
     }
 
     /** Epoch nanoseconds as an {@link Instant}. */
+    private static final java.time.format.DateTimeFormatter RFC_3339 = java.time.format.DateTimeFormatter
+            .ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC);
+
+    /**
+     * {@code epochNanos} as RFC 3339 in UTC, always in one shape, milliseconds included:
+     * {@code 2026-11-22T12:58:04.000Z}.
+     */
+    public static String rfc3339(long epochNanos) {
+        return RFC_3339.format(toInstant(epochNanos));
+    }
+
     public static Instant toInstant(long epochNanos) {
         return Instant.ofEpochSecond(Math.floorDiv(epochNanos, NANOS), Math.floorMod(epochNanos, NANOS));
     }

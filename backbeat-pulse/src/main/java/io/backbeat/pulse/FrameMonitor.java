@@ -44,6 +44,7 @@ final class FrameMonitor {
     private volatile double hlcDriftSeconds;
     private volatile long unconfirmedSinceNanos;
     private PhasePair lastMeasured; // guarded by lock
+    private volatile BeatFrame lastFrame;
 
     FrameMonitor(String clusterId, String nodeId, Consensus consensus, SchedulingClock clock, PulseMetrics metrics) {
         this.clusterId = clusterId;
@@ -110,6 +111,7 @@ final class FrameMonitor {
             lastMeasured = pair;
         }
         framesObserved.incrementAndGet();
+        lastFrame = f;
         lastFrameSeenEpoch = now;
         lastFramePhaseEnd = end;
         lastLagMillis = lag / 1e6;
@@ -159,6 +161,11 @@ final class FrameMonitor {
     /** The highest (beat, phase) seen, or null. */
     PhasePair highestSeen() {
         return highestSeen;
+    }
+
+    /** The last frame accepted from the recorded leader, or null. */
+    BeatFrame lastFrame() {
+        return lastFrame;
     }
 
     long framesObserved() {

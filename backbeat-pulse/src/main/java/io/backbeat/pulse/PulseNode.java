@@ -65,6 +65,10 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private final FrameMonitor frames;
     private final StatusAggregator status;
     private final TimelineResponder responder;
+    private final NodeReporter reporter;
+    private volatile boolean wasDegraded;
+    private volatile ClockVerdict.Status lastClockStatus;
+    private volatile double lastTempo = Double.NaN;
     private final AtomicBoolean handingOver = new AtomicBoolean();
     private Dispatcher dispatcher;
     private volatile boolean closed;
@@ -113,6 +117,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.startedEpochNanos = clock.epochNanos();
         registerGauges();
+        this.reporter = new NodeReporter(nats, clusterId, nodeId, this::selfReport, this::checkTransitions);
         this.status = new StatusAggregator(clusterId, metrics, this::currentBeat);
         this.responder = new TimelineResponder(consensus, this::send);
         this.emitter = new BeatEmitter(clusterId, nodeId, consensus, new NatsSink(ClusterId.beatSubject(clusterId)),
@@ -140,6 +145,79 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 n -> n.notReadyReasons().isEmpty() ? 1 : 0);
         metrics.gauge("backbeat.cluster.size", "voting members of the consensus group as this node knows them",
                 consensus, c -> c.leadership().clusterSize());
+    }
+
+    /** Each second: records degradations, clock verdict changes and tempo changes as events. */
+    private void checkTransitions() {
+        boolean degraded = degradedNanos() >= 0;
+        if (degraded != wasDegraded) {
+            reporter.event(degraded ? "degraded: no frame from a leader for a phase plus grace; on its own grid"
+                    : "recovered: frames from the leader again");
+            wasDegraded = degraded;
+        }
+        if (clockDisciplined) {
+            ClockVerdict v = clockVerdict();
+            if (v.status() != lastClockStatus) {
+                reporter.event("clock " + v.status().name().toLowerCase(java.util.Locale.ROOT) + ": " + v.detail());
+                lastClockStatus = v.status();
+            }
+        }
+        double tempo = tempoInForce();
+        if (!Double.isNaN(tempo) && tempo != lastTempo) {
+            if (!Double.isNaN(lastTempo)) {
+                reporter.event(String.format(java.util.Locale.ROOT, "tempo changed: %.2f -> %.2f BPM", lastTempo, tempo));
+            }
+            lastTempo = tempo;
+        }
+    }
+
+    /** What this node tells the others each second (shown on their status pages). */
+    private Map<String, Object> selfReport() {
+        LeadershipState s = consensus.leadership();
+        List<String> why = notReadyReasons();
+        OptionalLong offset = clockVerdict().offsetNanos();
+        double drift = driftRatio();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("is_leader", s.leader());
+        r.put("term", s.term());
+        r.put("ready", why.isEmpty());
+        r.put("reasons", why);
+        r.put("clock_offset_ms", offset.isPresent() ? offset.getAsLong() / 1e6 : null);
+        r.put("drift_ppm", Double.isNaN(drift) ? null : drift * 1e6);
+        r.put("degraded", degradedNanos() >= 0);
+        r.put("beats_published", metrics.beatsPublished());
+        return r;
+    }
+
+    /** The status page's view, pushed by {@code GET /events}. */
+    @Override
+    public Map<String, Object> live() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        io.backbeat.api.BeatFrame f = frames.lastFrame();
+        LeadershipState s = consensus.leadership();
+        v.put("node", nodeId);
+        v.put("cluster", clusterId);
+        v.put("beat", f == null ? null : f.beatIndex());
+        v.put("phase", f == null ? null : f.phase());
+        v.put("downbeat", f != null && f.downbeat());
+        v.put("frame_phases", f == null ? null : f.phases());
+        v.put("beats_per_bar", f == null ? null : f.beatsPerBar());
+        v.put("frame_term", f == null ? null : f.term());
+        v.put("frame_leader", f == null ? null : f.leaderId());
+        v.put("frame_age_ms", f == null ? null : (clock.epochNanos() - frames.lastFrameSeenEpoch()) / 1e6);
+        v.put("leader", s.leaderId());
+        v.put("leader_address", s.leaderId().isEmpty() ? null : consensus.peerAddress(s.leaderId()));
+        v.put("term", s.term());
+        v.put("is_leader", s.leader());
+        v.put("tempo", tempo());
+        v.put("drift", drift());
+        v.put("ready_reasons", notReadyReasons());
+        v.put("health_problems", healthProblems());
+        List<BeatStatus> claims = recentStatus();
+        v.put("claims", claims.subList(Math.max(0, claims.size() - 8), claims.size()));
+        v.put("nodes", reporter.nodes());
+        v.put("events", reporter.events());
+        return v;
     }
 
     /** Nanoseconds this node has been degraded (on its own grid), or -1 when it is not. */
@@ -200,6 +278,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         dispatcher.subscribe(ClusterId.statusSubject(clusterId));
         consensus.onLeadershipChange(this::onLeadership);
         emitter.start();
+        reporter.start();
     }
 
     /**
@@ -333,6 +412,12 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         }
         if (knownLeader != null && (!knownLeader.equals(s.leaderId()) || s.term() > knownLeaderTerm)) {
             metrics.leaderChanged();
+            if (reporter != null) {
+                reporter.event("leader changed: " + knownLeader + " (term " + knownLeaderTerm + ") -> " + s.leaderId()
+                        + " (term " + s.term() + ")");
+            }
+        } else if (knownLeader == null && reporter != null) {
+            reporter.event("leader known: " + s.leaderId() + " (term " + s.term() + ")");
         }
         if (knownLeader == null || !knownLeader.equals(s.leaderId()) || s.term() > knownLeaderTerm) {
             knownLeader = s.leaderId();
@@ -554,9 +639,10 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         TimelineDescriptor s = d.settle(now);
         Timeline grid = Timeline.of(s);
         long next = grid.nextDownbeatAfter(now);
+        String why = changeBlocker();
         return new TempoStatus(s.tempoBpm(), s.pending() == null ? null : s.pending().tempoBpm(),
-                s.pending() == null ? null : s.pending().atBeatIndex(), true,
-                EpochNanos.toInstant(grid.beatStartNanos(next)).toString(), "");
+                s.pending() == null ? null : s.pending().atBeatIndex(), why == null,
+                EpochNanos.rfc3339(grid.beatStartNanos(next)), why == null ? "" : why);
     }
 
     @Override
@@ -582,7 +668,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                         return TempoChangeResult.refused(bpm, "the change raced another one; try again");
                     }
                     return new TempoChangeResult(true, "", bpm, at,
-                            EpochNanos.toInstant(Timeline.of(after).beatStartNanos(at)).toString());
+                            EpochNanos.rfc3339(Timeline.of(after).beatStartNanos(at)));
                 })
                 .whenComplete((r, e) -> {
                     if (e != null) {
@@ -607,10 +693,26 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 : !consensus.leadership().leader() && !Double.isNaN(frames.driftRatio()) ? "frames" : "peers";
         OptionalLong offset = clockVerdict().offsetNanos();
         boolean clockOk = clockProblem() == null;
-        return new DriftStatus(percent, frames.hlcDriftSeconds(), seen == 0 ? null : EpochNanos.toInstant(seen).toString(),
+        return new DriftStatus(percent, frames.hlcDriftSeconds(), seen == 0 ? null : EpochNanos.rfc3339(seen),
                 degraded, percent <= 1.0 && !degraded && clockOk, frames.framesObserved(), frames.lastLagMillis(),
                 offset.isPresent() ? offset.getAsLong() / 1e9 : null, maxClockOffset.toNanos() / 1e9,
                 Double.isNaN(ratio) ? null : ratio * 1e6, source, Math.max(0, degradedNanos()) / 1e9);
+    }
+
+    /** Why a tempo change cannot be committed now, or null when it can. */
+    private String changeBlocker() {
+        if (consensus.leadership().leaderId().isEmpty()) {
+            return "no consensus leader known (no quorum): a change cannot be committed now";
+        }
+        String storage = consensus.storageProblem();
+        if (storage != null) {
+            return storage;
+        }
+        String commit = commitProblem;
+        if (commit != null && System.nanoTime() - commitProblemNanos < PROBLEM_MEMORY_NANOS) {
+            return commit;
+        }
+        return null;
     }
 
     @Override
@@ -624,7 +726,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         stats.put("commands_rejected", consensus.rejectedCommands());
         TimelineDescriptor d = consensus.committedTimeline();
         stats.put("timeline_term", d == null ? null : d.term());
-        return new LeaderStatus(nodeId, s.leader(), s.leaderId(), s.term(), s.clusterSize(), stats);
+        return new LeaderStatus(nodeId, s.leader(), s.leaderId(),
+                s.leaderId().isEmpty() ? null : consensus.peerAddress(s.leaderId()), s.term(), s.clusterSize(), stats);
     }
 
     @Override
@@ -695,6 +798,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
             }
         }
         closed = true;
+        reporter.close();
         emitter.close();
         consensus.close();
         if (dispatcher != null) {

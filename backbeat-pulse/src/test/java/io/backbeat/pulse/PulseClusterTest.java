@@ -292,7 +292,12 @@ class PulseClusterTest {
                 + "/leader")).build(), HttpResponse.BodyHandlers.ofString()).body();
         boolean followerLeads = follower.node().leader().isLeader();
         assertThat(leaderJson).contains("\"is_leader\":" + followerLeads).contains("\"term\":")
-                .contains("\"node_id\":\"" + follower.node().nodeId() + "\"");
+                .contains("\"node_id\":\"" + follower.node().nodeId() + "\"")
+                .containsPattern("\"leader_address\":\"127\\.0\\.0\\.1:\\d+\"").contains("\"cluster_size\":3");
+        String tempoJson = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + follower.admin().port()
+                + "/tempo")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(tempoJson).contains("\"can_change\":true")
+                .containsPattern("\"next_change\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
         Map<String, Integer> codes = new HashMap<>();
         for (String p : List.of("/drift", "/health", "/ready", "/live", "/status", "/nope")) {
             codes.put(p, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + follower.admin().port() + p))

@@ -322,6 +322,25 @@ class PulseEmitterTest {
     }
 
     @Test
+    void canChangeIsTrueOnlyWhenAChangeCouldBeCommittedNowAndSaysWhyNot() throws Exception {
+        Leader leader = startLeader();
+        io.backbeat.pulse.admin.PulseAdmin.TempoStatus ok = leader.node().tempo();
+        assertThat(ok.canChange()).isTrue();
+        assertThat(ok.reason()).isEmpty();
+        assertThat(ok.nextChange()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        leader.consensus().set(false, 2, ""); // the leader is gone and no one is elected: no quorum
+        io.backbeat.pulse.admin.PulseAdmin.TempoStatus no = leader.node().tempo();
+        assertThat(no.canChange()).isFalse();
+        assertThat(no.reason()).contains("no consensus leader");
+        assertThat(no.nextChange()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        leader.consensus().set(false, 2, "e9");
+        leader.consensus().failCommits("disk full: no space left");
+        leader.node().requestTempo(250, "test");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !leader.node().tempo().canChange());
+        assertThat(leader.node().tempo().reason()).isNotEmpty();
+    }
+
+    @Test
     void oneFailoverCountsOneLeadershipChangeAndTheGaugesSayWhatTheyMean() throws Exception {
         NatsTestServer server = NatsTestServer.start();
         toClose.add(server);

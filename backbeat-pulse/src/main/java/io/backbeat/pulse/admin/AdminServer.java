@@ -67,6 +67,10 @@ public final class AdminServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final byte[] token;
     private final boolean protectReads;
+    private final AtomicInteger eventStreams = new AtomicInteger();
+    static final long EVENT_PERIOD_MS = 50;
+    static final long EVENT_STREAM_SECONDS = 25;
+    static final int MAX_EVENT_STREAMS = 16;
 
     /** Binds {@code address} (port 0 = any free port) and starts serving; reads are open to all. */
     public AdminServer(InetSocketAddress address, PulseAdmin node, PrometheusMeterRegistry registry, String token)
@@ -112,7 +116,8 @@ public final class AdminServer implements AutoCloseable {
                 ex.setAttribute(HEAD, Boolean.TRUE); // answered as GET, without a body
                 method = "GET";
             }
-            if (protectReads && token != null && (path.equals("/metrics") || path.equals("/status"))
+            if (protectReads && token != null && (path.equals("/metrics") || path.equals("/status")
+                    || path.equals("/events"))
                     && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
                 ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
                 error(ex, 401, "unauthorized", "GET " + path + " needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'"
@@ -178,12 +183,91 @@ public final class AdminServer implements AutoCloseable {
                             ex.getResponseBody().write(text);
                         }
                     }
+                    case "/", "/index.html" -> statusPage(ex, method);
+                    case "/events" -> events(ex, method);
                     default -> error(ex, 404, "not found", "no endpoint " + path);
                 }
             } catch (RuntimeException e) {
                 LOG.error("admin request {} {} failed", method, path, e);
                 error(ex, 500, "internal error", e.toString());
             }
+        }
+    }
+
+    /** GET /: the live status page (one self-contained HTML file in the jar: no build step, no CDN). */
+    private void statusPage(HttpExchange ex, String method) throws IOException {
+        if (!method.equals("GET")) {
+            methodNotAllowed(ex, "GET");
+            return;
+        }
+        byte[] page;
+        try (InputStream in = AdminServer.class.getResourceAsStream("status.html")) {
+            if (in == null) {
+                error(ex, 500, "internal error", "status.html is missing from the jar");
+                return;
+            }
+            page = in.readAllBytes();
+        }
+        ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                + "style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+        if (ex.getAttribute(HEAD) != null) {
+            ex.sendResponseHeaders(200, -1);
+        } else {
+            ex.sendResponseHeaders(200, page.length);
+            ex.getResponseBody().write(page);
+        }
+    }
+
+    /**
+     * GET /events: Server-Sent Events. Every {@value #EVENT_PERIOD_MS} ms the node's {@link PulseAdmin#live()}
+     * view is sent when it changed (at least once a second); each stream ends after
+     * {@value #EVENT_STREAM_SECONDS} s (the server bounds every response) and the browser's
+     * {@code EventSource} reconnects after {@code retry} ms. At most {@value #MAX_EVENT_STREAMS} streams
+     * at once (503 beyond), so pages cannot use up the admin threads.
+     */
+    private void events(HttpExchange ex, String method) throws IOException {
+        if (!method.equals("GET") || ex.getAttribute(HEAD) != null) {
+            methodNotAllowed(ex, "GET");
+            return;
+        }
+        if (eventStreams.incrementAndGet() > MAX_EVENT_STREAMS) {
+            eventStreams.decrementAndGet();
+            error(ex, 503, "too many event streams", "at most " + MAX_EVENT_STREAMS + " status pages at once");
+            return;
+        }
+        try {
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-cache");
+            ex.sendResponseHeaders(200, 0);
+            java.io.OutputStream out = ex.getResponseBody();
+            out.write("retry: 500\n\n".getBytes(StandardCharsets.UTF_8));
+            long end = System.nanoTime() + EVENT_STREAM_SECONDS * 1_000_000_000L;
+            String last = null;
+            long lastSent = 0;
+            long next = System.nanoTime();
+            while (System.nanoTime() - end < 0) {
+                String view = JSON.writeValueAsString(node.live());
+                long now = System.nanoTime();
+                if (!view.equals(last) || now - lastSent > 1_000_000_000L) {
+                    out.write(("data: " + view + "\n\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    last = view;
+                    lastSent = now;
+                }
+                next += EVENT_PERIOD_MS * 1_000_000L;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                } else {
+                    next = System.nanoTime();
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("event stream closed: {}", e.toString()); // the page went away
+        } finally {
+            eventStreams.decrementAndGet();
         }
     }
 

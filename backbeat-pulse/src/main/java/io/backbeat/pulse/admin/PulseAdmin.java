@@ -7,7 +7,12 @@ import java.util.concurrent.CompletableFuture;
 /** What a pulse node exposes to its admin API. Implemented by {@link io.backbeat.pulse.PulseNode}. */
 public interface PulseAdmin {
 
-    /** GET /tempo. */
+    /**
+     * GET /tempo: {@code canChange} is true only when a change could be committed now (a consensus
+     * leader is known, the log can be written, no commit failed in the last 10 s); {@code reason} says
+     * why not. {@code nextChange} (the next downbeat, where a change would apply) is RFC 3339 UTC with
+     * milliseconds, always in that shape.
+     */
     record TempoStatus(double currentBpm, Double pendingBpm, Long pendingAtBeatIndex, boolean canChange,
                        String nextChange, String reason) {
     }
@@ -34,9 +39,13 @@ public interface PulseAdmin {
                        double maxClockOffsetSeconds, Double clockRatePpm, String driftSource, double degradedSeconds) {
     }
 
-    /** GET /leader. */
-    record LeaderStatus(String nodeId, boolean isLeader, String leader, long term, int clusterSize,
-                        Map<String, Object> stats) {
+    /**
+     * GET /leader: {@code leaderAddress} is the leader's consensus (Raft) address {@code host:port}
+     * (null while no leader is known); {@code clusterSize} the voting members of the current Raft
+     * configuration.
+     */
+    record LeaderStatus(String nodeId, boolean isLeader, String leader, String leaderAddress, long term,
+                        int clusterSize, Map<String, Object> stats) {
     }
 
     /** One beat of GET /status. */
@@ -44,6 +53,11 @@ public interface PulseAdmin {
     }
 
     TempoStatus tempo();
+
+    /** Everything the status page shows, as JSON-able values (GET /events pushes it). */
+    default Map<String, Object> live() {
+        return Map.of();
+    }
 
     CompletableFuture<TempoChangeResult> requestTempo(double bpm, String justification);
 

@@ -314,8 +314,10 @@ public final class ClockOffsetEstimator {
     }
 
     /**
-     * This node's rate error against the cluster: minus the median of the fresh peers' {@link #peerRate}
-     * (positive = this node's clock runs fast). Empty when no fresh peer has a fitted rate.
+     * This node's rate error against the cluster: minus the median of {@code {0 (this node)} ∪ the fresh
+     * peers' {@link #peerRate}} (positive = this node's clock runs fast), the middle value nearer zero on
+     * an even count, as for the offset: with three members one drifting clock moves only its own figure.
+     * Empty when no fresh peer has a fitted rate.
      */
     public synchronized OptionalDouble localRate(long nowEpochNanos) {
         List<Double> rates = new ArrayList<>();
@@ -330,9 +332,13 @@ public final class ClockOffsetEstimator {
         if (rates.isEmpty()) {
             return OptionalDouble.empty();
         }
+        rates.add(0.0); // this node, as in the offset: one bad peer out of two must not move a true clock
         rates.sort(null);
         int n = rates.size();
-        double median = n % 2 == 1 ? rates.get(n / 2) : (rates.get(n / 2 - 1) + rates.get(n / 2)) / 2;
+        double median = rates.get(n / 2);
+        if (n % 2 == 0 && Math.abs(rates.get(n / 2 - 1)) < Math.abs(median)) {
+            median = rates.get(n / 2 - 1);
+        }
         return OptionalDouble.of(-median);
     }
 

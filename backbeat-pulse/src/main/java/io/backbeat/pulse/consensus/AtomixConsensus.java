@@ -262,6 +262,13 @@ public final class AtomixConsensus implements Consensus {
         }
     }
 
+    /** The member's address from the configured members (Atomix keeps no separate configuration). */
+    @Override
+    public String peerAddress(String nodeId) {
+        return settings.members().stream().filter(p -> p.id().equals(nodeId)).map(p -> p.host() + ":" + p.port())
+                .findFirst().orElse(null);
+    }
+
     @Override
     public LeadershipState leadership() {
         return view;

@@ -50,6 +50,11 @@ public interface Consensus extends AutoCloseable {
      * publishes nothing. The default (a backend that exposes no lease, such as Atomix) trusts its
      * own view: {@code Long.MAX_VALUE} while {@link #leadership()} says leader.
      */
+    /** The consensus (Raft) address {@code host:port} of member {@code nodeId}, or null when unknown. */
+    default String peerAddress(String nodeId) {
+        return null;
+    }
+
     default long leaseRemainingNanos() {
         return leadership().leader() ? Long.MAX_VALUE : 0;
     }

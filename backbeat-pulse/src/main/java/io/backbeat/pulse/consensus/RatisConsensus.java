@@ -161,6 +161,25 @@ public final class RatisConsensus implements Consensus {
         return parameters;
     }
 
+    /** The member's Raft address from the current Raft configuration (else the configured peers). */
+    @Override
+    public String peerAddress(String nodeId) {
+        RaftServer s = server;
+        if (s != null && !closed) {
+            try {
+                org.apache.ratis.protocol.RaftPeer p = s.getDivision(group.getGroupId()).getRaftConf()
+                        .getPeer(RaftPeerId.valueOf(nodeId));
+                if (p != null) {
+                    return p.getAddress();
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("no Raft configuration for {}: {}", nodeId, e.toString());
+            }
+        }
+        return settings.members().stream().filter(p -> p.id().equals(nodeId)).map(p -> p.host() + ":" + p.port())
+                .findFirst().orElse(null);
+    }
+
     @Override
     public LeadershipState leadership() {
         RaftServer s = server;
@@ -169,13 +188,15 @@ public final class RatisConsensus implements Consensus {
             return new LeadershipState(v.nodeId(), false, v.term(), v.leaderId(), v.clusterSize());
         }
         try {
-            DivisionInfo info = s.getDivision(group.getGroupId()).getInfo();
+            RaftServer.Division division = s.getDivision(group.getGroupId());
+            DivisionInfo info = division.getInfo();
             RaftPeerId leader = info.getLeaderId();
             long term = info.getCurrentTerm();
+            int voters = division.getRaftConf().getCurrentPeers().size(); // the Raft configuration, not the flags
             synchronized (viewLock) {
                 highestTerm = Math.max(highestTerm, term);
                 return new LeadershipState(settings.nodeId(), info.isLeader() && term >= highestTerm, highestTerm,
-                        leader == null ? "" : leader.toString(), group.getPeers().size());
+                        leader == null ? "" : leader.toString(), voters > 0 ? voters : group.getPeers().size());
             }
         } catch (IOException | RuntimeException e) {
             LeadershipState v = lastView;

@@ -54,7 +54,7 @@ class AdminServerTest {
 
         @Override
         public LeaderStatus leader() {
-            return new LeaderStatus("n1", true, "n1", 7, 3, Map.of("beats_published", 10));
+            return new LeaderStatus("n1", true, "n1", "127.0.0.1:9001", 7, 3, Map.of("beats_published", 10));
         }
 
         @Override

@@ -177,7 +177,14 @@ class ClockOffsetEstimatorTest {
         assertThat((double) est.peerOffsetNanos("b").orElseThrow())
                 .isCloseTo(trueOffsetAtLastSample, org.assertj.core.data.Offset.offset(3.0 * MS));
         assertThat(est.peerRate("b").orElseThrow()).isCloseTo(0.01, org.assertj.core.data.Offset.offset(0.002));
-        assertThat(est.localRate(end).orElseThrow()).isCloseTo(-0.01, org.assertj.core.data.Offset.offset(0.002));
+        assertThat(est.localRate(end).orElseThrow()).as("one peer: an even split, the benefit of the doubt").isZero();
+        feedDrifting(est, "c", NOW, 0.01, 0, 20, rnd);
+        assertThat(est.localRate(end).orElseThrow()).as("two peers gaining 1 %% a second on us: we run 1 %% slow")
+                .isCloseTo(-0.01, org.assertj.core.data.Offset.offset(0.002));
+        feedDrifting(est, "d", NOW, 0, 0, 20, rnd);
+        feedDrifting(est, "e", NOW, 0, 0, 20, rnd);
+        assertThat(est.localRate(end).orElseThrow()).as("two of four peers drifting, two true: we are true")
+                .isCloseTo(0, org.assertj.core.data.Offset.offset(0.001));
         // with three members, b drifting alone is found just before its real offset passes the bound (it is
         // judged a second ahead along its rate: 10 ms at 1 %)
         ClockOffsetEstimator b = new ClockOffsetEstimator();
