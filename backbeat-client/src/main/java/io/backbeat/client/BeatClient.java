@@ -108,6 +108,8 @@ public final class BeatClient implements AutoCloseable {
     private volatile boolean degraded;
     private volatile long lastCorrectionNanos;
     private volatile long lastFrameLagNanos;
+    private final java.util.List<java.util.function.LongConsumer> lagObservers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile long term = -1;
     private volatile String leaderId = "";
     private volatile double tempoBpm;
@@ -204,6 +206,18 @@ public final class BeatClient implements AutoCloseable {
         };
     }
 
+    /**
+     * Adds an observer of every accepted frame's lag: its arrival minus its grid phase start on this
+     * client's clock, nanoseconds, signed (negative = the frame came early). Called on the NATS
+     * dispatcher thread: it must be quick and must not throw (a throw is counted as a listener error).
+     * {@link io.backbeat.client.metrics.BeatClientMetrics} uses it for its histograms.
+     */
+    public Registration addFrameLagObserver(java.util.function.LongConsumer observer) {
+        Objects.requireNonNull(observer, "observer");
+        lagObservers.add(observer);
+        return () -> lagObservers.remove(observer);
+    }
+
     /** Handle of an added listener. */
     @FunctionalInterface
     public interface Registration extends AutoCloseable {
@@ -276,6 +290,13 @@ public final class BeatClient implements AutoCloseable {
             long phaseStart = grid != null ? grid.phaseStartNanos(f.beatIndex(), phaseIndex) : Long.MIN_VALUE;
             if (grid != null) {
                 lastFrameLagNanos = now - phaseStart;
+                for (java.util.function.LongConsumer o : lagObservers) {
+                    try {
+                        o.accept(lastFrameLagNanos);
+                    } catch (RuntimeException e) {
+                        listenerErrors.increment();
+                    }
+                }
             }
             lastFrameBeat = f.beatIndex();
             lastFramePhase = phaseIndex;

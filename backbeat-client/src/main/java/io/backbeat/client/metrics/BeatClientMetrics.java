@@ -24,7 +24,12 @@ import java.util.concurrent.TimeUnit;
  *       {@code backbeat.client.listener.errors}, {@code backbeat.client.skipped.busy};</li>
  *   <li>{@code backbeat.client.degraded} (1 while degraded), {@code backbeat.client.tempo.bpm},
  *       {@code backbeat.client.tempo.drift} (the last recovery's correction, seconds) and
- *       {@code backbeat.client.frame.lag} (last frame's arrival minus its grid instant, seconds).</li>
+ *       {@code backbeat.client.frame.lag} (last frame's arrival minus its grid instant, seconds);</li>
+ *   <li>histograms (ms-scale buckets, {@code _bucket} series in Prometheus, so quantiles aggregate
+ *       across clients) of every accepted frame's lag, split by sign since Micrometer records no
+ *       negative values: {@code backbeat.client.frame.late} (arrival at or after the phase start) and
+ *       {@code backbeat.client.frame.early} (how much before it: the pulse's clock is ahead of this
+ *       client's); their counts add up to the frames accepted.</li>
  * </ul>
  * Queue and batcher metrics: {@code io.backbeat.client.work.BoundedWorkQueueMetrics} and friends.
  */
@@ -68,5 +73,19 @@ public final class BeatClientMetrics implements MeterBinder {
                 .baseUnit("seconds").register(r);
         Gauge.builder("backbeat.client.frame.lag", c, x -> x.stats().lastFrameLagNanos() / 1e9).tags(tags)
                 .baseUnit("seconds").register(r);
+        io.micrometer.core.instrument.Timer late = lagHistogram("backbeat.client.frame.late",
+                "accepted frames' arrival minus their phase start, frames that came at or after it").register(r);
+        io.micrometer.core.instrument.Timer early = lagHistogram("backbeat.client.frame.early",
+                "how long before their phase start accepted frames came (the pulse's clock ahead of this one)")
+                .register(r);
+        c.addFrameLagObserver(lag -> (lag >= 0 ? late : early).record(Math.abs(lag), TimeUnit.NANOSECONDS));
+    }
+
+    private io.micrometer.core.instrument.Timer.Builder lagHistogram(String name, String description) {
+        return io.micrometer.core.instrument.Timer.builder(name).description(description).tags(tags)
+                .serviceLevelObjectives(java.util.stream.LongStream.of(100, 250, 500, 1_000, 2_000, 5_000, 10_000,
+                                20_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000)
+                        .mapToObj(java.time.Duration::ofNanos).map(d -> d.multipliedBy(1_000))
+                        .toArray(java.time.Duration[]::new));
     }
 }

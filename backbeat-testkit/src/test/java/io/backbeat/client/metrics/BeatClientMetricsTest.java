@@ -55,6 +55,12 @@ class BeatClientMetricsTest {
             assertThat(registry.get("backbeat.client.phase.processing").functionTimer().count())
                     .isGreaterThanOrEqualTo(30);
             assertThat(registry.get("backbeat.client.tempo.bpm").gauge().value()).isEqualTo(120.0);
+            long late = registry.get("backbeat.client.frame.late").timer().count();
+            long early = registry.get("backbeat.client.frame.early").timer().count();
+            assertThat((double) late + early).as("every accepted frame lands in one of the two lag histograms")
+                    .isEqualTo(registry.get("backbeat.client.frames.accepted").functionCounter().count());
+            assertThat(registry.get("backbeat.client.frame.late").timer().takeSnapshot().histogramCounts())
+                    .as("ms-scale buckets").hasSizeGreaterThanOrEqualTo(10);
             double completion = registry.get("backbeat.client.phase.completion.rate").gauge().value();
             double miss = registry.get("backbeat.client.deadline.miss.rate").gauge().value();
             assertThat(completion + miss).isEqualTo(1.0);
