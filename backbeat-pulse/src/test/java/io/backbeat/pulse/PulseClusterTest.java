@@ -214,8 +214,12 @@ class PulseClusterTest {
         System.out.printf("rolling restart (%s): %d frames, at most %d consecutive phases unpublished, term %d -> %d%n",
                 consensus, all.size(), worstGap, all.get(0).frame().term(), lastTerm);
         assertThat(lastTerm).isGreaterThanOrEqualTo(all.get(0).frame().term());
-        // a hand-over costs 1-2 phases here; 30 phases (15 s at 120 BPM) is the generous bound
-        assertThat(worstGap).isLessThanOrEqualTo(30);
+        // Ratis: a hand-over costs 1-2 phases here; 30 phases (5 s at 120 BPM, 3 phases) is the generous bound.
+        // Atomix: a new leader publishes only once a linearizable read confirms it (its lease, so a replaced
+        // leader never publishes beside its successor); when the stopped node also led Atomix's Raft partition,
+        // that read waits for the partition's election (about 5 s, not configurable in Atomix 3.1): 45 phases
+        // were measured; 60 (10 s) is the bound there
+        assertThat(worstGap).isLessThanOrEqualTo(consensus.equals("atomix") ? 60 : 30);
         assertThat(nodes).allSatisfy(r -> assertThat(r.node().consensus().committedTimeline().anchorTimeNanos())
                 .isEqualTo(before.anchorTimeNanos()));
     }

@@ -424,9 +424,19 @@ class PulseFaultProcessTest {
         // restarted on the full disk: it exits saying why, or runs and says it is not ready
         cluster.kill(full);
         cluster.start(full);
-        Thread.sleep(6000);
-        Integer exit = cluster.isAlive(full) ? null : cluster.node(full).process().exitValue();
-        String after = exit == null ? adminBody(full, "/ready") : "-";
+        // it either exits or opens its admin port and says why it is not ready: wait for one or the other
+        Integer exit = null;
+        String after = "-";
+        for (long end = System.nanoTime() + 30_000_000_000L; System.nanoTime() < end; Thread.sleep(250)) {
+            if (!cluster.isAlive(full)) {
+                exit = cluster.node(full).process().exitValue();
+                break;
+            }
+            after = adminBody(full, "/ready");
+            if (after.startsWith("503") || after.startsWith("200")) {
+                break;
+            }
+        }
         System.out.printf(Locale.ROOT, "fault diskfull: %s restarted on the full disk: %s%n", full,
                 exit == null ? "running, /ready " + after : "exited with status " + exit);
         if (exit == null) {
