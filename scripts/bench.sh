@@ -25,7 +25,7 @@ if [ "${1:-}" = "soak" ]; then
   export NATS_SERVER_BIN
   shift
   java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.PulseSoakHarness "$@" 2>&1 \
-    | grep -E '^(soak|  |frames|failovers|client|logs)'
+    | grep -E '^(soak|  |frames|failovers|client|data dir|logs)'
   exit 0
 fi
 if [ "${1:-}" = "drift" ]; then

@@ -122,7 +122,30 @@ public final class PulseSoakHarness {
                 p.waitFor(10, TimeUnit.SECONDS);
             }
         }
+        for (String id : List.of("s1", "s2", "s3")) {
+            System.out.println("data dir " + id + ": " + dataDirSummary(dir.resolve(id)));
+        }
         System.out.println("logs: " + dir);
+    }
+
+    /** Bytes, log segments and snapshot files of a node's data dir. */
+    private static String dataDirSummary(Path d) throws IOException {
+        if (!Files.isDirectory(d)) {
+            return "missing";
+        }
+        long bytes = 0;
+        int segments = 0;
+        int snapshots = 0;
+        try (java.util.stream.Stream<Path> s = Files.walk(d)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                bytes += Files.size(f);
+                String n = f.getFileName().toString();
+                segments += n.startsWith("log_") ? 1 : 0;
+                snapshots += n.startsWith("snapshot.") && !n.endsWith(".md5") ? 1 : 0;
+            }
+        }
+        return String.format(java.util.Locale.ROOT, "%d bytes, %d log segments, %d snapshots", bytes, segments,
+                snapshots);
     }
 
     private static Process launch(List<String> cmd, Path log) throws IOException {

@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -102,6 +103,13 @@ public final class PulseMetrics {
             claims.put(s, Counter.builder("backbeat.status.claims").tag("state", s.wireName())
                     .description("status claims received").register(registry));
         }
+        // every reason's series exists from the start (at 0), so rates and alerts work before the first one
+        for (String reason : List.of("malformed", "foreign", "off_grid", "not_leader", "implausible", "duplicate")) {
+            ignoredFrame(reason, 0);
+        }
+        for (String reason : List.of("out_of_window", "duplicate", "full")) {
+            droppedClaim(reason, 0);
+        }
         Gauge.builder("backbeat.is.leader", leader, AtomicLong::get).description("1 while this node leads, else 0")
                 .register(registry);
         Gauge.builder("backbeat.term", term, AtomicLong::get).description("highest consensus term this node has seen")
@@ -154,14 +162,22 @@ public final class PulseMetrics {
      * feed drift and delivery figures.
      */
     public void ignoredFrame(String reason) {
+        ignoredFrame(reason, 1);
+    }
+
+    private void ignoredFrame(String reason, int n) {
         ignoredFrames.computeIfAbsent(reason, r -> Counter.builder("backbeat.frames.ignored").tag("reason", r)
-                .description("frames on the beat subject not used for monitoring").register(registry)).increment();
+                .description("frames on the beat subject not used for monitoring").register(registry)).increment(n);
     }
 
     /** A status claim not counted ({@code reason}: out_of_window, duplicate, full). */
     public void droppedClaim(String reason) {
+        droppedClaim(reason, 1);
+    }
+
+    private void droppedClaim(String reason, int n) {
         droppedClaims.computeIfAbsent(reason, r -> Counter.builder("backbeat.status.claims.dropped").tag("reason", r)
-                .description("status claims not counted").register(registry)).increment();
+                .description("status claims not counted").register(registry)).increment(n);
     }
 
     /** Claims dropped for {@code reason} so far. */

@@ -47,7 +47,8 @@ final class OpsFiles {
             "backbeat_frames_superseded_total", "backbeat_frames_ignored_total",
             "backbeat_leadership_changes_total", "backbeat_nats_reconnects_total",
             "backbeat_tempo_change_errors_total", "backbeat_consensus_commands_rejected_total",
-            "backbeat_status_claims_total",
+            "backbeat_status_claims_total", "backbeat_status_claims_dropped_total",
+            "backbeat_status_claims_malformed_total",
             // histograms
             "backbeat_beat_delivery_latency_seconds", "backbeat_pulse_jitter_seconds",
             "backbeat_beat_publish_duration_seconds",

@@ -92,7 +92,8 @@ class StatusPageBrowserTest {
         String devtools = devtoolsUrl(chromium, base.resolve("chromium.log"));
         ws = connect(devtools, url);
 
-        awaitJs("document.getElementById('conn').textContent === 'live'", Duration.ofSeconds(15));
+        awaitJs("document.readyState === 'complete' && document.getElementById('conn').textContent === 'live'"
+                + " && /^[0-9]+$/.test(document.getElementById('beat').textContent)", Duration.ofSeconds(20));
         long beat1 = Long.parseLong(js("document.getElementById('beat').textContent"));
         Thread.sleep(1500);
         long beat2 = Long.parseLong(js("document.getElementById('beat').textContent"));
@@ -216,8 +217,10 @@ class StatusPageBrowserTest {
     private void awaitJs(String condition, Duration timeout) throws Exception {
         long end = System.nanoTime() + timeout.toNanos();
         String last = "";
+        // the page may still be loading (no element yet): an exception counts as "not yet"
+        String guarded = "(() => { try { return !!(" + condition + "); } catch (e) { return false; } })()";
         while (System.nanoTime() < end) {
-            last = js(condition);
+            last = js(guarded);
             if (last.equals("true")) {
                 return;
             }
