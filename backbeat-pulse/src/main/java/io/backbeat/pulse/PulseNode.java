@@ -290,14 +290,31 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
      */
     public void clockDiscipline(ClockJudge judge, Duration bound) {
         this.clockJudge = java.util.Objects.requireNonNull(judge, "judge");
+        this.cachedVerdict = null;
         this.maxClockOffset = bound;
         this.clockDisciplined = true;
     }
 
-    /** The clock verdict now. */
+    /**
+     * The clock verdict now, reused for {@value #VERDICT_REUSE_MS} ms: the emitter asks up to four times a
+     * phase and the metrics and admin threads too, while the offsets change only with each probe (500 ms).
+     */
     public ClockVerdict clockVerdict() {
-        return clockJudge.assess(maxClockOffset.toNanos(), Math.max(1, consensus.leadership().clusterSize()));
+        CachedVerdict c = cachedVerdict;
+        long now = System.nanoTime();
+        if (c == null || now - c.atNanos() > VERDICT_REUSE_MS * 1_000_000L) {
+            c = new CachedVerdict(now, clockJudge.assess(maxClockOffset.toNanos(),
+                    Math.max(1, consensus.leadership().clusterSize())));
+            cachedVerdict = c;
+        }
+        return c.verdict();
     }
+
+    private record CachedVerdict(long atNanos, ClockVerdict verdict) {
+    }
+
+    private static final long VERDICT_REUSE_MS = 10;
+    private volatile CachedVerdict cachedVerdict;
 
     /**
      * Under clock discipline in a cluster of several members, a leader publishes only once its clock
