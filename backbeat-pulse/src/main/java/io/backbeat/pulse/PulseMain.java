@@ -159,6 +159,19 @@ public final class PulseMain {
                 : new RatisConsensus(cfg.consensusSettings());
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
+        if (cfg.restoreFrom() != null) {
+            Backup backup;
+            try {
+                backup = Backup.read(cfg.restoreFrom());
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw new ConfigException("restore-from", cfg.restoreFrom() + ": " + e.getMessage());
+            }
+            if (!backup.clusterId().equals(cfg.clusterId())) {
+                throw new ConfigException("restore-from", "the backup is of cluster '" + backup.clusterId()
+                        + "', this node is in '" + cfg.clusterId() + "' (--cluster)");
+            }
+            node.restoreFrom(backup);
+        }
         if (cfg.signSeedFile() != null) {
             try {
                 io.backbeat.pulse.sign.FrameSigner signer = io.backbeat.pulse.sign.FrameSigner.fromSeedFile(

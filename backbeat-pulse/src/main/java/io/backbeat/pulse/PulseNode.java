@@ -85,6 +85,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private volatile boolean clockDisciplined;
     private volatile io.backbeat.pulse.sign.FrameSigner signer;
     private volatile boolean policyMismatchLogged;
+    private volatile Backup restore;
     private String knownLeader; // guarded by this: the leader last counted by countLeaderChange
     private long knownLeaderTerm;
     private final long startedEpochNanos;
@@ -187,6 +188,46 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         r.put("degraded", degradedNanos() >= 0);
         r.put("beats_published", metrics.beatsPublished());
         return r;
+    }
+
+    /**
+     * A new cluster starts on {@code backup}'s timeline instead of a fresh grid (when this node is the
+     * first leader and no timeline is committed yet). Call before {@link #start()}.
+     */
+    public void restoreFrom(Backup backup) {
+        this.restore = java.util.Objects.requireNonNull(backup, "backup");
+    }
+
+    /** GET /backup: the committed timeline and policy as a backup document. */
+    @Override
+    public Map<String, Object> backup() {
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (d == null) {
+            throw new IllegalStateException("no timeline committed yet: nothing to back up");
+        }
+        return Backup.of(d, consensus.committedPolicy(), nodeId, clock.epochNanos()).toJson();
+    }
+
+    @Override
+    public List<io.backbeat.pulse.consensus.Member> members() {
+        return consensus.members();
+    }
+
+    @Override
+    public CompletableFuture<Void> addMember(String id, String address) {
+        return consensus.addMember(id, address).whenComplete((v, e) -> reporter.event(e == null
+                ? "member added: " + id + " at " + address : "adding member " + id + " failed: " + e));
+    }
+
+    @Override
+    public CompletableFuture<Void> removeMember(String id) {
+        return consensus.removeMember(id).whenComplete((v, e) -> reporter.event(e == null
+                ? "member removed: " + id : "removing member " + id + " failed: " + e));
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(String id) {
+        return consensus.transferLeadership(id);
     }
 
     /** The status page's view, pushed by {@code GET /events}. */
@@ -452,10 +493,20 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
             }
             try {
                 if (consensus.committedTimeline() == null) {
-                    long now = clock.epochNanos();
-                    long anchor = (now / 1_000_000_000L + 1) * 1_000_000_000L;
-                    consensus.submit(new TimelineCommand.Initialize(TimelineDescriptor.initial(clusterId, anchor,
-                            initialBpm, initialBar, initialPhases), policy)).get(5, TimeUnit.SECONDS);
+                    Backup r = restore;
+                    if (r != null) {
+                        // the backed-up grid, its term and leader cleared: this cluster's terms start again
+                        consensus.submit(new TimelineCommand.Initialize(r.timeline().withLeader(0, ""),
+                                r.policy() != null ? r.policy() : policy)).get(5, TimeUnit.SECONDS);
+                        LOG.info("{} started the cluster on the timeline restored from the backup taken {} on {}: "
+                                + "anchor beat {} at {}", nodeId, r.takenAt(), r.node(), r.timeline().anchorBeatIndex(),
+                                EpochNanos.rfc3339(r.timeline().anchorTimeNanos()));
+                    } else {
+                        long now = clock.epochNanos();
+                        long anchor = (now / 1_000_000_000L + 1) * 1_000_000_000L;
+                        consensus.submit(new TimelineCommand.Initialize(TimelineDescriptor.initial(clusterId, anchor,
+                                initialBpm, initialBar, initialPhases), policy)).get(5, TimeUnit.SECONDS);
+                    }
                 }
                 consensus.submit(new TimelineCommand.AssumeLeadership(term, nodeId)).get(1, TimeUnit.SECONDS);
                 return;

@@ -184,8 +184,17 @@ public final class AdminServer implements AutoCloseable {
                         }
                     }
                     case "/", "/index.html" -> statusPage(ex, method);
+                    case "/leader/transfer" -> transfer(ex, method);
+                    case "/members" -> members(ex, method, path);
+                    case "/backup" -> backup(ex, method);
                     case "/events" -> events(ex, method);
-                    default -> error(ex, 404, "not found", "no endpoint " + path);
+                    default -> {
+                        if (path.startsWith("/members/")) {
+                            members(ex, method, path);
+                        } else {
+                            error(ex, 404, "not found", "no endpoint " + path);
+                        }
+                    }
                 }
             } catch (RuntimeException e) {
                 LOG.error("admin request {} {} failed", method, path, e);
@@ -271,6 +280,153 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The authorized JSON object body of a write, or null after answering 401 / 415 / 413 / 400.
+     *
+     * @param what    the request, for messages ({@code POST /tempo})
+     * @param example an example body, for the 400 message
+     */
+    private JsonNode jsonRequest(HttpExchange ex, String what, String example) throws IOException {
+        if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            error(ex, 401, "unauthorized", what + " needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
+            return null;
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (type == null || !type.split(";")[0].trim().equalsIgnoreCase("application/json")) {
+            error(ex, 415, "unsupported media type", what + " needs 'Content-Type: application/json', got "
+                    + (type == null ? "none" : "'" + type + "'"));
+            return null;
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) {
+            error(ex, 413, "body too large", "the request body must be at most " + MAX_BODY + " bytes");
+            return null;
+        }
+        JsonNode req;
+        try {
+            req = JSON.readTree(body);
+        } catch (IOException e) {
+            error(ex, 400, "malformed JSON", "the body must be one JSON object, no duplicate keys and nothing after "
+                    + "it, such as " + example);
+            return null;
+        }
+        if (req == null || !req.isObject()) {
+            error(ex, 400, "malformed request", "the body must be a JSON object");
+            return null;
+        }
+        return req;
+    }
+
+    /** A required non-blank string field, or null after answering 400. */
+    private static String field(HttpExchange ex, JsonNode req, String name, String pattern) throws IOException {
+        JsonNode n = req.get(name);
+        if (n == null || !n.isTextual() || n.asText().isBlank() || !n.asText().matches(pattern)) {
+            error(ex, 400, "malformed request", name + " is required: a string matching " + pattern);
+            return null;
+        }
+        return n.asText();
+    }
+
+    private static final String ID = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+    private static final String ADDRESS = "[A-Za-z0-9.\\-\\[\\]:]{1,253}:[0-9]{1,5}";
+
+    /** GET /members, POST /members, DELETE /members/{id}. */
+    private void members(HttpExchange ex, String method, String path) throws IOException {
+        if (path.equals("/members") && method.equals("GET")) {
+            json(ex, 200, membersBody());
+        } else if (path.equals("/members") && method.equals("POST")) {
+            JsonNode req = jsonRequest(ex, "POST /members", "{\"id\": \"p4\", \"address\": \"10.0.0.4:9081\"}");
+            String id = req == null ? null : field(ex, req, "id", ID);
+            String address = id == null ? null : field(ex, req, "address", ADDRESS);
+            if (address != null) {
+                change(ex, node.addMember(id, address));
+            }
+        } else if (path.startsWith("/members/") && method.equals("DELETE")) {
+            if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+                ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                error(ex, 401, "unauthorized", "DELETE /members/{id} needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
+                return;
+            }
+            String id = path.substring("/members/".length());
+            if (!id.matches(ID)) {
+                error(ex, 400, "malformed request", "the member id must match " + ID);
+                return;
+            }
+            change(ex, node.removeMember(id));
+        } else {
+            methodNotAllowed(ex, path.equals("/members") ? "GET, POST" : "DELETE");
+        }
+    }
+
+    /** GET /backup (the token when one is set: a backup is an operator's tool). */
+    private void backup(HttpExchange ex, String method) throws IOException {
+        if (!method.equals("GET")) {
+            methodNotAllowed(ex, "GET");
+            return;
+        }
+        if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            error(ex, 401, "unauthorized", "GET /backup needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
+            return;
+        }
+        Map<String, Object> b;
+        try {
+            b = node.backup();
+        } catch (IllegalStateException e) {
+            error(ex, 503, "no backup", e.getMessage());
+            return;
+        }
+        ex.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"backbeat-backup.json\"");
+        json(ex, 200, b);
+    }
+
+    /** POST /leader/transfer {"id": ...}. */
+    private void transfer(HttpExchange ex, String method) throws IOException {
+        if (!method.equals("POST")) {
+            methodNotAllowed(ex, "POST");
+            return;
+        }
+        JsonNode req = jsonRequest(ex, "POST /leader/transfer", "{\"id\": \"p2\"}");
+        String id = req == null ? null : field(ex, req, "id", ID);
+        if (id != null) {
+            change(ex, node.transferLeadership(id));
+        }
+    }
+
+    private Map<String, Object> membersBody() {
+        Map<String, Object> b = new LinkedHashMap<>();
+        List<io.backbeat.pulse.consensus.Member> m = node.members();
+        b.put("members", m);
+        b.put("cluster_size", m.size());
+        return b;
+    }
+
+    /** Waits for a configuration change: 200 with the members, 400 refused, 501 unsupported, 503 failed. */
+    private void change(HttpExchange ex, java.util.concurrent.CompletableFuture<Void> f) throws IOException {
+        try {
+            f.get(30, TimeUnit.SECONDS);
+            json(ex, 200, membersBody());
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IllegalArgumentException) {
+                error(ex, 400, "refused", c.getMessage());
+            } else if (c instanceof UnsupportedOperationException) {
+                error(ex, 501, "not supported", c.getMessage());
+            } else {
+                error(ex, 503, "not committed", "the change could not be committed: " + c);
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            error(ex, 503, "not committed", "the change did not commit within 30 s (it may still)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(ex, 503, "not committed", "interrupted");
+        }
+    }
+
     private interface Body {
         Object get();
     }
@@ -284,35 +440,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void postTempo(HttpExchange ex) throws IOException {
-        if (token != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
-            ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-            error(ex, 401, "unauthorized", "POST /tempo needs 'Authorization: Bearer <BACKBEAT_ADMIN_TOKEN>'");
-            return;
-        }
-        String type = ex.getRequestHeaders().getFirst("Content-Type");
-        if (type == null || !type.split(";")[0].trim().equalsIgnoreCase("application/json")) {
-            error(ex, 415, "unsupported media type", "POST /tempo needs 'Content-Type: application/json', got "
-                    + (type == null ? "none" : "'" + type + "'"));
-            return;
-        }
-        byte[] body;
-        try (InputStream in = ex.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) {
-            error(ex, 413, "body too large", "the request body must be at most " + MAX_BODY + " bytes");
-            return;
-        }
-        JsonNode req;
-        try {
-            req = JSON.readTree(body);
-        } catch (IOException e) {
-            error(ex, 400, "malformed JSON", "the body must be one JSON object, no duplicate keys and nothing after "
-                    + "it, such as {\"tempo_bpm\": 13.2, \"justification\": \"...\"}");
-            return;
-        }
-        if (req == null || !req.isObject()) {
-            error(ex, 400, "malformed request", "the body must be a JSON object");
+        JsonNode req = jsonRequest(ex, "POST /tempo", "{\"tempo_bpm\": 13.2, \"justification\": \"...\"}");
+        if (req == null) {
             return;
         }
         JsonNode bpmNode = req.get("tempo_bpm");

@@ -54,6 +54,31 @@ public interface PulseAdmin {
 
     TempoStatus tempo();
 
+    /** GET /backup: the replicated state as a backup document; IllegalStateException when there is none. */
+    default Map<String, Object> backup() {
+        throw new IllegalStateException("backups are not supported here");
+    }
+
+    /** GET /members: the voting members of the current consensus configuration. */
+    default List<io.backbeat.pulse.consensus.Member> members() {
+        return List.of();
+    }
+
+    /** POST /members. */
+    default CompletableFuture<Void> addMember(String nodeId, String address) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("membership changes not supported"));
+    }
+
+    /** DELETE /members/{id}. */
+    default CompletableFuture<Void> removeMember(String nodeId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("membership changes not supported"));
+    }
+
+    /** POST /leader/transfer. */
+    default CompletableFuture<Void> transferLeadership(String nodeId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("leadership transfer not supported"));
+    }
+
     /** Everything the status page shows, as JSON-able values (GET /events pushes it). */
     default Map<String, Object> live() {
         return Map.of();

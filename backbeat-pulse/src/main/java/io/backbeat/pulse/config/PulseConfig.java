@@ -24,7 +24,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                           int raftPort,
                           boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset,
-                          boolean adminProtectReads, ConsensusSettings.Tls raftTls, Path signSeedFile) {
+                          boolean adminProtectReads, ConsensusSettings.Tls raftTls, Path signSeedFile,
+                          long snapshotEvery, Path restoreFrom) {
 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
@@ -57,7 +58,13 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("raft-bind", new String[]{"127.0.0.1:0", "consensus host:port of this node (port 0 = any free port)"});
         FLAGS.put("bootstrap", new String[]{"false", "start a new cluster (single node when --peers is empty)"});
         FLAGS.put("peers", new String[]{"", "all voting members as id@host:port,... (including this node)"});
-        FLAGS.put("data-dir", new String[]{"", "consensus log directory (env BACKBEAT_DATA_DIR; default a temp dir)"});
+        FLAGS.put("data-dir", new String[]{"", "consensus log directory (env BACKBEAT_DATA_DIR); required for a member "
+                + "of a multi-node cluster; a single development node defaults to a temp dir"});
+        FLAGS.put("restore-from", new String[]{"", "a backup file (GET /backup): a new cluster starts on its timeline "
+                + "(same anchor and beat indexes) instead of a fresh grid; ignored once the cluster has a timeline"});
+        FLAGS.put("snapshot-every", new String[]{String.valueOf(ConsensusSettings.DEFAULT_SNAPSHOT_EVERY),
+                "consensus log entries between two snapshots of the timeline state (the log is purged up to the "
+                        + "latest snapshot)"});
         FLAGS.put("consensus", new String[]{"ratis", "consensus backend: ratis or atomix"});
         FLAGS.put("grace", new String[]{"250ms", "silence after a phase start before followers call the pulse degraded"});
         FLAGS.put("max-clock-offset", new String[]{"100ms", "largest offset of this node's clock to the cluster's "
@@ -209,6 +216,20 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             raftPort = freePort(raftHost); // a single node needs a concrete port for its consensus server
         }
         String dataDir = pick(v, env, "data-dir", "BACKBEAT_DATA_DIR");
+        if (dataDir.isEmpty() && peers.size() > 1) {
+            throw new ConfigException("data-dir", "a member of a multi-node cluster needs --data-dir (or "
+                    + "BACKBEAT_DATA_DIR) on a disk that survives restarts: a temp dir can be wiped at reboot, and a "
+                    + "member that loses its log must catch up from the others (docs/operations.md, Membership)");
+        }
+        long snapshotEvery;
+        try {
+            snapshotEvery = Long.parseLong(pick(v, env, "snapshot-every", null));
+        } catch (NumberFormatException e) {
+            throw new ConfigException("snapshot-every", "'" + pick(v, env, "snapshot-every", null) + "' is not a number");
+        }
+        if (snapshotEvery < 1) {
+            throw new ConfigException("snapshot-every", "must be at least 1, got " + snapshotEvery);
+        }
         Path dir = dataDir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "backbeat-" + cluster + "-" + nodeId)
                 : Path.of(dataDir);
         String consensus = pick(v, env, "consensus", null);
@@ -243,7 +264,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         return new PulseConfig(cluster, nodeId, bpm, bar, List.copyOf(phases), minBpm, maxBpm, List.copyOf(nats),
                 adminPort, adminBind, raftHost, raftPort, bootstrap, peers, dir, consensus, grace, token, auth,
                 maxOffset, bool(v, "admin-protect-reads"), raftTls(v, consensus),
-                seedFile(v));
+                seedFile(v), snapshotEvery, restoreFile(v));
     }
 
     /** The tempo rules. */
@@ -253,7 +274,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
 
     /** The consensus settings of this node. */
     public ConsensusSettings consensusSettings() {
-        return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir, raftTls);
+        return new ConsensusSettings(clusterId, nodeId, raftHost, raftPort, peers, dataDir, raftTls, snapshotEvery);
     }
 
     private static int freePort(String host) {
@@ -300,6 +321,18 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
             throw new ConfigException(flag, "must be between " + min + " and " + max + ", got " + n);
         }
         return n;
+    }
+
+    private static Path restoreFile(Map<String, String> v) {
+        String f = v.getOrDefault("restore-from", "").trim();
+        if (f.isEmpty()) {
+            return null;
+        }
+        Path p = Path.of(f);
+        if (!java.nio.file.Files.isReadable(p) || java.nio.file.Files.isDirectory(p)) {
+            throw new ConfigException("restore-from", "'" + p + "' is not a readable file");
+        }
+        return p;
     }
 
     private static Path seedFile(Map<String, String> v) {

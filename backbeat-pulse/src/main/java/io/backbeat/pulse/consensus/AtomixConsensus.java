@@ -262,6 +262,14 @@ public final class AtomixConsensus implements Consensus {
         }
     }
 
+    /** The configured members (Atomix 3.1 changes no membership at run time: add and remove answer 501). */
+    @Override
+    public List<Member> members() {
+        LeadershipState v = view;
+        return settings.members().stream().map(p -> new Member(p.id(), p.host() + ":" + p.port(),
+                p.id().equals(v.leaderId()), p.id().equals(settings.nodeId()) ? Long.valueOf(0) : null)).toList();
+    }
+
     /** The member's address from the configured members (Atomix keeps no separate configuration). */
     @Override
     public String peerAddress(String nodeId) {

@@ -2,6 +2,7 @@ package io.backbeat.pulse.consensus;
 
 import io.backbeat.api.TimelineDescriptor;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -50,6 +51,33 @@ public interface Consensus extends AutoCloseable {
      * publishes nothing. The default (a backend that exposes no lease, such as Atomix) trusts its
      * own view: {@code Long.MAX_VALUE} while {@link #leadership()} says leader.
      */
+    /** The voting members of the current configuration; empty when the backend cannot say. */
+    default List<Member> members() {
+        return List.of();
+    }
+
+    /**
+     * Adds a voting member (started already, without {@code --bootstrap}); completes once the new
+     * configuration is committed. Backends without configuration changes fail with
+     * {@link UnsupportedOperationException}.
+     */
+    default CompletableFuture<Void> addMember(String nodeId, String address) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this consensus backend cannot change its membership at run time"));
+    }
+
+    /** Removes a voting member; completes once the new configuration is committed. */
+    default CompletableFuture<Void> removeMember(String nodeId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this consensus backend cannot change its membership at run time"));
+    }
+
+    /** Moves leadership to member {@code nodeId}. */
+    default CompletableFuture<Void> transferLeadership(String nodeId) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this consensus backend cannot transfer leadership on request"));
+    }
+
     /** The consensus (Raft) address {@code host:port} of member {@code nodeId}, or null when unknown. */
     default String peerAddress(String nodeId) {
         return null;

@@ -17,12 +17,20 @@ import java.util.Objects;
  * @param tls       mutual TLS between the members (Ratis), or {@code null} for plaintext
  */
 public record ConsensusSettings(String clusterId, String nodeId, String bindHost, int bindPort, List<Peer> peers,
-                                Path dataDir, Tls tls) {
+                                Path dataDir, Tls tls, long snapshotEvery) {
+    /** Log entries between two snapshots by default (the state is a few hundred bytes). */
+    public static final long DEFAULT_SNAPSHOT_EVERY = 100;
 
     /** Without TLS. */
     public ConsensusSettings(String clusterId, String nodeId, String bindHost, int bindPort, List<Peer> peers,
                              Path dataDir) {
         this(clusterId, nodeId, bindHost, bindPort, peers, dataDir, null);
+    }
+
+    /** A snapshot every {@link #DEFAULT_SNAPSHOT_EVERY} entries. */
+    public ConsensusSettings(String clusterId, String nodeId, String bindHost, int bindPort, List<Peer> peers,
+                             Path dataDir, Tls tls) {
+        this(clusterId, nodeId, bindHost, bindPort, peers, dataDir, tls, DEFAULT_SNAPSHOT_EVERY);
     }
 
     /**
@@ -100,6 +108,9 @@ public record ConsensusSettings(String clusterId, String nodeId, String bindHost
     }
 
     public ConsensusSettings {
+        if (snapshotEvery < 1) {
+            throw new IllegalArgumentException("snapshotEvery must be >= 1, got " + snapshotEvery);
+        }
         Objects.requireNonNull(clusterId, "clusterId");
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(dataDir, "dataDir");

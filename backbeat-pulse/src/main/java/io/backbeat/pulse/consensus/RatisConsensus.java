@@ -94,6 +94,8 @@ public final class RatisConsensus implements Consensus {
     private long highestTerm;
     private final ClientId localClientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
+    private volatile RaftPeerId rejoinLeader; // the leader this member left through (see leaveIfWiped)
+    private volatile List<RaftPeer> outsideConf; // the running cluster's members when this one starts outside
 
     public RatisConsensus(ConsensusSettings settings) {
         this.settings = settings;
@@ -117,11 +119,29 @@ public final class RatisConsensus implements Consensus {
         RaftServerConfigKeys.setStorageDir(props, List.of(settings.dataDir().toFile()));
         RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
+        // snapshots of the (tiny) timeline state every SNAPSHOT_EVERY entries; the log is purged up to the
+        // latest one in small segments, and a member whose log is gone receives the snapshot
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, settings.snapshotEvery());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+        RaftServerConfigKeys.Log.setPurgeGap(props, 1);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(props, org.apache.ratis.util.SizeInBytes.valueOf("64KB"));
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(props, true);
         boolean existing = Files.isDirectory(settings.dataDir().resolve(group.getGroupId().getUuid().toString()));
         org.apache.ratis.conf.Parameters parameters = tlsParameters();
+        boolean rejoin = !existing && group.getPeers().size() > 1 && leaveIfWiped(parameters);
+        RaftGroup startGroup = group;
+        if (outsideConf != null) {
+            // itself as a listener (Ratis needs this server in its group; a listener never campaigns)
+            List<RaftPeer> peers = new java.util.ArrayList<>(outsideConf);
+            peers.add(RaftPeer.newBuilder().setId(selfId).setAddress(settings.self().address())
+                    .setStartupRole(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER).build());
+            startGroup = RaftGroup.valueOf(group.getGroupId(), peers);
+        }
         server = RaftServer.newBuilder().setServerId(selfId).setStateMachine(machine).setProperties(props)
                 .setParameters(parameters)
-                .setGroup(group)
+                .setGroup(startGroup)
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         server.start();
@@ -134,6 +154,11 @@ public final class RatisConsensus implements Consensus {
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(250,
                         TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
                 .build();
+        if (rejoin) {
+            Thread t = new Thread(this::joinAgain, "backbeat-rejoin-" + settings.nodeId());
+            t.setDaemon(true);
+            t.start();
+        }
         monitor = new Thread(this::watch, "backbeat-ratis-" + settings.nodeId());
         monitor.setDaemon(true);
         monitor.start();
@@ -159,6 +184,154 @@ public final class RatisConsensus implements Consensus {
                     tls.certChain(), tls.trustedCas());
         }
         return parameters;
+    }
+
+    /**
+     * A member starting on an empty data dir (a replaced disk) while its cluster runs: the leader still
+     * remembers how far this member's log reached and would probe it there for ever (Ratis answers
+     * "INCONSISTENCY, nextIndex 0" and the leader never backs off below what it thinks was matched).
+     * So before its own server starts, such a member asks the running cluster (group info from each
+     * peer, 1 s each) whether it is in the leader's configuration; if so it has itself removed, and
+     * once its server runs it has itself added again: the leader then treats it as a new member, brings
+     * it up to date from its snapshot, and only then counts it in the configuration. A fresh cluster
+     * (no leader yet) skips this; a member not in the configuration is left for an operator to add.
+     *
+     * @return whether this member removed itself and must be added again
+     */
+    private boolean leaveIfWiped(org.apache.ratis.conf.Parameters parameters) {
+        RaftProperties props = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(1, TimeUnit.SECONDS));
+        try (RaftClient c = RaftClient.newBuilder().setProperties(props).setRaftGroup(group).setParameters(parameters)
+                .setRetryPolicy(RetryPolicies.noRetry()).build()) {
+            for (RaftPeer peer : group.getPeers()) {
+                if (peer.getId().equals(selfId)) {
+                    continue;
+                }
+                org.apache.ratis.protocol.GroupInfoReply info;
+                try {
+                    info = c.getGroupManagementApi(peer.getId()).info(group.getGroupId());
+                } catch (IOException | RuntimeException e) {
+                    continue; // not running (yet): a fresh cluster, or that peer is down
+                }
+                RoleInfoProto role = info.getRoleInfoProto();
+                String leader = role.hasLeaderInfo() ? peer.getId().toString()
+                        : role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()
+                        ? role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8() : null;
+                if (leader == null || info.getConf().isEmpty()) {
+                    continue;
+                }
+                List<RaftPeer> conf = new java.util.ArrayList<>();
+                boolean member = false;
+                for (org.apache.ratis.proto.RaftProtos.RaftPeerProto p : info.getConf().get().getPeersList()) {
+                    String id = p.getId().toStringUtf8();
+                    if (id.equals(settings.nodeId())) {
+                        member = true;
+                    } else {
+                        conf.add(RaftPeer.newBuilder().setId(id).setAddress(p.getAddress()).build());
+                    }
+                }
+                // either way this member starts outside the configuration (so it does not campaign: a
+                // candidate outside a voter's configuration is told to shut down) until the leader adds it
+                outsideConf = conf;
+                if (!member) {
+                    LOG.info("{} starts on an empty data dir; the running cluster (leader {}) does not list it: "
+                            + "add it with POST /members", settings.nodeId(), leader);
+                    return false;
+                }
+                LOG.warn("{} starts on an empty data dir but is a member of the running cluster (leader {}): "
+                        + "leaving and joining again, so the leader sends it its snapshot", settings.nodeId(), leader);
+                try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties())
+                        .setRaftGroup(RaftGroup.valueOf(group.getGroupId(), conf)).setParameters(parameters)
+                        .setLeaderId(RaftPeerId.valueOf(leader))
+                        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(20,
+                                TimeDuration.valueOf(250, TimeUnit.MILLISECONDS))).build()) {
+                    RaftClientReply r = admin.admin().setConfiguration(conf);
+                    rejoinLeader = RaftPeerId.valueOf(leader);
+                    if (!r.isSuccess()) {
+                        LOG.warn("{} could not leave the configuration: {}", settings.nodeId(), r.getException());
+                        return false;
+                    }
+                    return true;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: checking for a running cluster failed: {}", settings.nodeId(), e.toString());
+        }
+        return false;
+    }
+
+    /** After {@link #leaveIfWiped}: has this member added back once its server runs (retries for a minute). */
+    private void joinAgain() {
+        long began = System.nanoTime();
+        while (!closed && System.nanoTime() - began < 60_000_000_000L) {
+            try {
+                Thread.sleep(500);
+                RaftServer.Division d = server.getDivision(group.getGroupId());
+                new RatisMembership(d, tlsParameters()).addVia(settings.nodeId(), settings.self().address(),
+                        group.getPeers(), rejoinLeader);
+                LOG.info("{} joined again; catching up from the leader's snapshot", settings.nodeId());
+                return;
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("{}: joining again failed ({}); retrying", settings.nodeId(), e.toString());
+            }
+        }
+    }
+
+    private RatisMembership membership() throws IOException {
+        RaftServer s = server;
+        if (s == null || closed) {
+            throw new IllegalStateException("consensus node is " + (closed ? "closed" : "not started"));
+        }
+        return new RatisMembership(s.getDivision(group.getGroupId()), tlsParameters());
+    }
+
+    @Override
+    public List<Member> members() {
+        try {
+            return membership().members();
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> addMember(String nodeId, String address) {
+        return admin("add " + nodeId + " at " + address, m -> m.add(nodeId, address));
+    }
+
+    @Override
+    public CompletableFuture<Void> removeMember(String nodeId) {
+        return admin("remove " + nodeId, m -> m.remove(nodeId));
+    }
+
+    @Override
+    public CompletableFuture<Void> transferLeadership(String nodeId) {
+        return admin("transfer leadership to " + nodeId, m -> m.transfer(nodeId));
+    }
+
+    private interface MembershipCall {
+        void run(RatisMembership m) throws IOException;
+    }
+
+    /** Runs a configuration change on its own daemon thread (it can take seconds: a new member catches up first). */
+    private CompletableFuture<Void> admin(String what, MembershipCall call) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                LOG.info("{}: membership change: {}", settings.nodeId(), what);
+                call.run(membership());
+                LOG.info("{}: membership change done: {}; members now {}", settings.nodeId(), what, members());
+                done.complete(null);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("{}: membership change failed: {}: {}", settings.nodeId(), what, e.toString());
+                done.completeExceptionally(e);
+            }
+        }, "backbeat-membership-" + settings.nodeId());
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /** The member's Raft address from the current Raft configuration (else the configured peers). */
@@ -519,6 +692,61 @@ public final class RatisConsensus implements Consensus {
      */
     private final class TimelineMachine extends BaseStateMachine {
         private volatile TimelineStateMachine.State state = TimelineStateMachine.State.EMPTY;
+        private final org.apache.ratis.statemachine.impl.SimpleStateMachineStorage snapshots =
+                new org.apache.ratis.statemachine.impl.SimpleStateMachineStorage();
+
+        @Override
+        public void initialize(RaftServer raftServer, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+            super.initialize(raftServer, groupId, raftStorage);
+            snapshots.init(raftStorage);
+            getLifeCycle().startAndTransition(() -> load(snapshots.loadLatestSnapshot()), IOException.class);
+        }
+
+        /** Before a snapshot from the leader replaces this state (Ratis reloads only a paused machine). */
+        @Override
+        public void pause() {
+            if (getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.RUNNING) {
+                getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSING);
+                getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSED);
+            }
+        }
+
+        /** After a snapshot was installed from the leader (this member's log was behind or gone). */
+        @Override
+        public void reinitialize() throws IOException {
+            load(snapshots.loadLatestSnapshot());
+            if (getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
+                getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.STARTING);
+                getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
+            }
+        }
+
+        @Override
+        public org.apache.ratis.statemachine.StateMachineStorage getStateMachineStorage() {
+            return snapshots;
+        }
+
+        /** Runs on the state machine's updater thread (as applyTransaction does): the state is consistent. */
+        @Override
+        public long takeSnapshot() throws IOException {
+            org.apache.ratis.server.protocol.TermIndex last = getLastAppliedTermIndex();
+            if (last == null || last.getIndex() < 0) {
+                return org.apache.ratis.server.raftlog.RaftLog.INVALID_LOG_INDEX;
+            }
+            TimelineSnapshots.write(snapshots, last, state);
+            LOG.debug("{}: snapshot at term {} index {}", settings.nodeId(), last.getTerm(), last.getIndex());
+            return last.getIndex();
+        }
+
+        private void load(org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo info) throws IOException {
+            if (info == null) {
+                return;
+            }
+            state = TimelineSnapshots.read(info);
+            updateLastAppliedTermIndex(info.getTerm(), info.getIndex());
+            LOG.info("{}: timeline state loaded from snapshot at term {} index {}", settings.nodeId(), info.getTerm(),
+                    info.getIndex());
+        }
         private final AtomicLong rejected = new AtomicLong();
         private volatile long lastRejectLogNanos = System.nanoTime() - 10_000_000_000L;
 

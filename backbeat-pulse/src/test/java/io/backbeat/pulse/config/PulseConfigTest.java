@@ -81,13 +81,29 @@ class PulseConfigTest {
 
     @Test
     void peersTakeIdAtHostPortAndSelfsPortBecomesTheConsensusPort() {
-        PulseConfig c = parse(NO_ENV, "--node-id", "b", "--peers", "a@127.0.0.1:7001,b@127.0.0.1:7002,c@localhost:7003");
+        PulseConfig c = parse(NO_ENV, "--node-id", "b", "--peers", "a@127.0.0.1:7001,b@127.0.0.1:7002,c@localhost:7003",
+                "--data-dir", "/var/lib/backbeat");
         assertThat(c.peers()).containsExactly(new ConsensusSettings.Peer("a", "127.0.0.1", 7001),
                 new ConsensusSettings.Peer("b", "127.0.0.1", 7002), new ConsensusSettings.Peer("c", "localhost", 7003));
         assertThat(c.raftHost()).isEqualTo("127.0.0.1");
         assertThat(c.raftPort()).isEqualTo(7002);
         assertThat(c.bootstrap()).as("peers need no --bootstrap").isFalse();
         assertThat(c.consensusSettings().members()).hasSize(3);
+    }
+
+    @Test
+    void aMemberOfAMultiNodeClusterNeedsADataDirAndASingleNodeDoesNot() {
+        assertThatThrownBy(() -> parse(NO_ENV, "--node-id", "b", "--peers", "a@127.0.0.1:7001,b@127.0.0.1:7002"))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("--data-dir: ")
+                .hasMessageContaining("multi-node");
+        PulseConfig fromEnv = parse(Map.of("BACKBEAT_DATA_DIR", "/var/lib/bb"), "--node-id", "b", "--peers",
+                "a@127.0.0.1:7001,b@127.0.0.1:7002");
+        assertThat(fromEnv.dataDir()).isEqualTo(Path.of("/var/lib/bb"));
+        PulseConfig single = parse(NO_ENV, "--bootstrap", "--node-id", "n1");
+        assertThat(single.dataDir().toString()).as("a development node keeps the temp-dir default")
+                .startsWith(System.getProperty("java.io.tmpdir"));
+        assertThat(single.snapshotEvery()).isEqualTo(100);
+        assertThat(parse(NO_ENV, "--bootstrap", "--snapshot-every", "7").consensusSettings().snapshotEvery()).isEqualTo(7);
     }
 
     @Test
@@ -148,6 +164,9 @@ class PulseConfigTest {
             "--peers        | x@h:1,y@h:2         | peers",
             "--bootstrap=maybe |                  | bootstrap",
             "--no-such-flag | 1                   | no-such-flag",
+            "--snapshot-every | 0                 | snapshot-every",
+            "--snapshot-every | often             | snapshot-every",
+            "--restore-from | /no/such/backup.json | restore-from",
     })
     void badValuesStopStartUpNamingTheFlag(String flag, String value, String named) {
         String[] args = value == null

@@ -123,6 +123,7 @@ public final class PulseProcessCluster implements AutoCloseable {
     private final String natsUrl;
     private final String consensus;
     private final List<String> flags;
+    private final List<String> initialMembers;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Optional<Path> cgroupRoot;
     private final Thread hook;
@@ -134,6 +135,7 @@ public final class PulseProcessCluster implements AutoCloseable {
         this.natsUrl = b.natsUrl;
         this.consensus = b.consensus;
         this.flags = List.copyOf(b.flags);
+        this.initialMembers = List.copyOf(b.initialMembers);
         this.cgroupRoot = b.cgroups ? HostFaults.cgroup2Root() : Optional.empty();
         HostFaults.sweepOrphans();
         for (String id : b.ids) {
@@ -159,6 +161,7 @@ public final class PulseProcessCluster implements AutoCloseable {
         private String consensus = "ratis";
         private List<String> ids = List.of("n1", "n2", "n3");
         private List<String> flags = DEFAULT_FLAGS;
+        private List<String> initialMembers = List.of();
         private final Map<String, Map<String, String>> env = new LinkedHashMap<>();
         private final Map<String, List<String>> nodeFlags = new LinkedHashMap<>();
         private final Map<String, Path> dataDirs = new LinkedHashMap<>();
@@ -196,6 +199,15 @@ public final class PulseProcessCluster implements AutoCloseable {
         /** Extra environment for one node (e.g. {@link #fakeTime(String)}). */
         public Builder env(String id, Map<String, String> v) {
             this.env.computeIfAbsent(id, k -> new LinkedHashMap<>()).putAll(v);
+            return this;
+        }
+
+        /**
+         * The members of the initial consensus group: these nodes start with only them in {@code --peers}
+         * (the others, to be added at run time, list every node). Default: every node.
+         */
+        public Builder initialMembers(String... ids) {
+            this.initialMembers = List.of(ids);
             return this;
         }
 
@@ -264,6 +276,12 @@ public final class PulseProcessCluster implements AutoCloseable {
         return nodes.values().stream().map(n -> n.id + "@127.0.0.1:" + n.raftPort).collect(Collectors.joining(","));
     }
 
+    /** {@code --peers} of the nodes {@code ids}. */
+    public String peers(List<String> ids) {
+        return nodes.values().stream().filter(n -> ids.contains(n.id)).map(n -> n.id + "@127.0.0.1:" + n.raftPort)
+                .collect(Collectors.joining(","));
+    }
+
     /** Starts every node that is not running. */
     public void startAll() throws IOException {
         for (String id : nodes.keySet()) {
@@ -306,7 +324,8 @@ public final class PulseProcessCluster implements AutoCloseable {
             PulseMain.ADD_OPENS.forEach(pkg -> cmd.add("--add-opens=" + pkg + "=ALL-UNNAMED"));
             cmd.addAll(List.of("-cp", cp, PulseMain.class.getName(), "--cluster", cluster, "--node-id", id,
                     "--nats", natsUrl, "--admin-bind", "127.0.0.1", "--admin-port", String.valueOf(n.adminPort),
-                    "--peers", peers(), "--data-dir", n.dataDir.toString(), "--consensus", consensus));
+                    "--peers", initialMembers.isEmpty() || !initialMembers.contains(id) ? peers() : peers(initialMembers),
+                    "--data-dir", n.dataDir.toString(), "--consensus", consensus));
             cmd.addAll(flags);
             cmd.addAll(n.flags);
             Files.createDirectories(n.log.getParent());
