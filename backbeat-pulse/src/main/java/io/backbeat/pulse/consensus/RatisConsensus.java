@@ -217,9 +217,19 @@ public final class RatisConsensus implements Consensus {
                 String leader = role.hasLeaderInfo() ? peer.getId().toString()
                         : role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()
                         ? role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8() : null;
-                if (leader == null || info.getConf().isEmpty()) {
+                if (leader == null || leader.isEmpty() || info.getConf().isEmpty()) { // "": no leader known yet
                     continue;
                 }
+                if (!peer.getId().toString().equals(leader)) {
+                    try {
+                        info = c.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
+                    } catch (IOException | RuntimeException e) {
+                        // the follower's view (the leader sends every peer's commit index with its entries)
+                    }
+                }
+                long myCommit = info.getCommitInfos().stream()
+                        .filter(ci -> ci.getServer().getId().toStringUtf8().equals(settings.nodeId()))
+                        .mapToLong(org.apache.ratis.proto.RaftProtos.CommitInfoProto::getCommitIndex).max().orElse(0);
                 List<RaftPeer> conf = new java.util.ArrayList<>();
                 boolean member = false;
                 for (org.apache.ratis.proto.RaftProtos.RaftPeerProto p : info.getConf().get().getPeersList()) {
@@ -229,6 +239,13 @@ public final class RatisConsensus implements Consensus {
                     } else {
                         conf.add(RaftPeer.newBuilder().setId(id).setAddress(p.getAddress()).build());
                     }
+                }
+                if (member && myCommit == 0) {
+                    // the running cluster never had a log entry from this member: a fresh cluster whose
+                    // other members started first. Ordinary catch-up works; nothing to leave.
+                    LOG.info("{} starts on an empty data dir; the running cluster (leader {}) has no log of it yet",
+                            settings.nodeId(), leader);
+                    return false;
                 }
                 // either way this member starts outside the configuration (so it does not campaign: a
                 // candidate outside a voter's configuration is told to shut down) until the leader adds it
