@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.SoftAssertions.assertSoftly;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Three Ratis pulse processes (240 BPM, bar 4, plan/execute/review) under real faults, each test asserting
@@ -95,12 +96,29 @@ class PulseFaultProcessTest {
     }
 
     private void startCluster(PulseProcessCluster.Builder b, String observerNats) throws Exception {
+        startCluster(b, observerNats, null);
+    }
+
+    /**
+     * Starts the cluster and waits for 12 frames and for every member (but {@code notReady}, a node
+     * whose clock is wrong from the start) to answer {@code /ready} 200: a fault is injected into a
+     * healthy cluster, not into one whose last member is still catching up (that is a second fault).
+     */
+    private void startCluster(PulseProcessCluster.Builder b, String observerNats, String notReady) throws Exception {
         cluster = b.build();
         observer = Observer.connect(observerNats, CLUSTER);
         long t0 = System.nanoTime();
         cluster.startAll();
         assertThat(observer.awaitFrames(12, Duration.ofSeconds(60)))
                 .as("12 frames within 60 s of launch; logs in %s", base).isTrue();
+        for (String id : cluster.ids()) {
+            if (id.equals(notReady)) {
+                continue;
+            }
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .alias(id + " /ready 200 before the fault; logs in " + base)
+                    .until(() -> adminBody(id, "/ready").startsWith("200 "));
+        }
         System.out.printf(Locale.ROOT, "fault setup: 3 ratis processes, 12 frames %d ms after launch (run %s)%n",
                 (System.nanoTime() - t0) / 1_000_000, cluster.runId());
     }
@@ -309,7 +327,7 @@ class PulseFaultProcessTest {
     void aNodeWhoseClockIsTwoSecondsAheadNeverPublishesAndSaysWhy() throws Exception {
         Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
                 "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
-        startCluster(builder().env("f1", PulseProcessCluster.fakeTime("+2s")), nats.url());
+        startCluster(builder().env("f1", PulseProcessCluster.fakeTime("+2s")), nats.url(), "f1");
         // elections happen: the leader is frozen three times (f1 may win one; it must hand over, not publish)
         for (int round = 0; round < 3; round++) {
             String leader = observer.currentLeader();
