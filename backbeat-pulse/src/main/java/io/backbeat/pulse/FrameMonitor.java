@@ -7,7 +7,7 @@ import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.api.codec.CodecException;
 import io.backbeat.hlc.HlcTimestamp;
-import io.backbeat.pulse.consensus.Consensus;
+import io.backbeat.consensus.Consensus;
 import io.backbeat.pulse.metrics.PulseMetrics;
 
 import java.util.concurrent.atomic.AtomicLong;

@@ -5,9 +5,7 @@ import io.backbeat.pulse.admin.AdminServer;
 import io.backbeat.pulse.clock.ClockSync;
 import io.backbeat.pulse.config.ConfigException;
 import io.backbeat.pulse.config.PulseConfig;
-import io.backbeat.pulse.consensus.AtomixConsensus;
-import io.backbeat.pulse.consensus.Consensus;
-import io.backbeat.pulse.consensus.RatisConsensus;
+import io.backbeat.consensus.Consensus;
 import io.backbeat.pulse.metrics.PulseMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -155,8 +153,7 @@ public final class PulseMain {
         new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
-        Consensus consensus = cfg.consensus().equals("atomix") ? new AtomixConsensus(cfg.consensusSettings())
-                : new RatisConsensus(cfg.consensusSettings());
+        Consensus consensus = cfg.consensus().create(cfg.consensusSettings());
         PulseNode node = new PulseNode(cfg.clusterId(), cfg.nodeId(), consensus, nc,
                 metrics, cfg.tempoPolicy(), cfg.bpm(), cfg.bar(), cfg.phases(), cfg.grace());
         if (cfg.restoreFrom() != null) {

@@ -11,9 +11,9 @@ import io.backbeat.hlc.HybridLogicalClock;
 import io.backbeat.pulse.admin.PulseAdmin;
 import io.backbeat.pulse.clock.ClockJudge;
 import io.backbeat.pulse.clock.ClockVerdict;
-import io.backbeat.pulse.consensus.Consensus;
-import io.backbeat.pulse.consensus.LeadershipState;
-import io.backbeat.pulse.consensus.TimelineCommand;
+import io.backbeat.consensus.Consensus;
+import io.backbeat.consensus.LeadershipState;
+import io.backbeat.consensus.TimelineCommand;
 import io.backbeat.pulse.metrics.PulseMetrics;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -209,7 +209,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     }
 
     @Override
-    public List<io.backbeat.pulse.consensus.Member> members() {
+    public List<io.backbeat.consensus.Member> members() {
         return consensus.members();
     }
 

@@ -2,7 +2,7 @@ package io.backbeat.pulse;
 
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.codec.BackbeatCodec;
-import io.backbeat.pulse.consensus.Consensus;
+import io.backbeat.consensus.Consensus;
 
 import java.util.function.BiConsumer;
 

@@ -5,7 +5,7 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.hlc.HybridLogicalClock;
-import io.backbeat.pulse.consensus.TimelineCommand;
+import io.backbeat.consensus.TimelineCommand;
 import io.backbeat.pulse.metrics.PulseMetrics;
 import io.backbeat.testkit.VirtualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

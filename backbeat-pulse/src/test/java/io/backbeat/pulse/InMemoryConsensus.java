@@ -1,10 +1,10 @@
 package io.backbeat.pulse;
 
 import io.backbeat.api.TimelineDescriptor;
-import io.backbeat.pulse.consensus.Consensus;
-import io.backbeat.pulse.consensus.LeadershipState;
-import io.backbeat.pulse.consensus.TimelineCommand;
-import io.backbeat.pulse.consensus.TimelineStateMachine;
+import io.backbeat.consensus.Consensus;
+import io.backbeat.consensus.LeadershipState;
+import io.backbeat.consensus.TimelineCommand;
+import io.backbeat.consensus.TimelineStateMachine;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

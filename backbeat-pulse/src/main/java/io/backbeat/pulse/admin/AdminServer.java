@@ -399,7 +399,7 @@ public final class AdminServer implements AutoCloseable {
 
     private Map<String, Object> membersBody() {
         Map<String, Object> b = new LinkedHashMap<>();
-        List<io.backbeat.pulse.consensus.Member> m = node.members();
+        List<io.backbeat.consensus.Member> m = node.members();
         b.put("members", m);
         b.put("cluster_size", m.size());
         return b;

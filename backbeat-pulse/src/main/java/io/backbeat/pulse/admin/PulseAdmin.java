@@ -60,7 +60,7 @@ public interface PulseAdmin {
     }
 
     /** GET /members: the voting members of the current consensus configuration. */
-    default List<io.backbeat.pulse.consensus.Member> members() {
+    default List<io.backbeat.consensus.Member> members() {
         return List.of();
     }
 

@@ -3,7 +3,7 @@ package io.backbeat.pulse.config;
 import io.backbeat.api.ClusterId;
 import io.backbeat.api.TempoPolicy;
 import io.backbeat.api.TimelineDescriptor;
-import io.backbeat.pulse.consensus.ConsensusSettings;
+import io.backbeat.consensus.ConsensusSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +22,7 @@ import java.util.UUID;
 public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, List<String> phases, double minBpm,
                           double maxBpm, List<String> natsServers, int adminPort, String adminBind, String raftHost,
                           int raftPort,
-                          boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, String consensus,
+                          boolean bootstrap, List<ConsensusSettings.Peer> peers, Path dataDir, ConsensusBackend consensus,
                           Duration grace, String adminToken, NatsAuth natsAuth, Duration maxClockOffset,
                           boolean adminProtectReads, ConsensusSettings.Tls raftTls, Path signSeedFile,
                           long snapshotEvery, Path restoreFrom) {
@@ -232,10 +232,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         }
         Path dir = dataDir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "backbeat-" + cluster + "-" + nodeId)
                 : Path.of(dataDir);
-        String consensus = pick(v, env, "consensus", null);
-        if (!consensus.equals("ratis") && !consensus.equals("atomix")) {
-            throw new ConfigException("consensus", "'" + consensus + "' is not a backend (choose ratis or atomix)");
-        }
+        ConsensusBackend consensus = ConsensusBackend.parse(pick(v, env, "consensus", null));
         Duration grace;
         try {
             grace = parseDuration(pick(v, env, "grace", null));
@@ -348,7 +345,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
     }
 
     /** The three TLS flags: all or none, each an existing readable file; Ratis only. */
-    private static ConsensusSettings.Tls raftTls(Map<String, String> v, String consensus) {
+    private static ConsensusSettings.Tls raftTls(Map<String, String> v, ConsensusBackend consensus) {
         List<String> names = List.of("raft-tls-cert", "raft-tls-key", "raft-tls-trust");
         List<String> given = names.stream().filter(n -> !v.getOrDefault(n, "").isBlank()).toList();
         if (given.isEmpty()) {
@@ -364,7 +361,7 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
                 throw new ConfigException(n, "'" + p + "' is not a readable file");
             }
         }
-        if (!consensus.equals("ratis")) {
+        if (consensus != ConsensusBackend.RATIS) {
             throw new ConfigException("raft-tls-cert", "TLS between nodes is supported with --consensus ratis only "
                     + "(Atomix 3.1 has no TLS for its Raft traffic; keep its port on a private network)");
         }

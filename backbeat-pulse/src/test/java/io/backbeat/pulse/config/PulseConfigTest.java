@@ -1,6 +1,6 @@
 package io.backbeat.pulse.config;
 
-import io.backbeat.pulse.consensus.ConsensusSettings;
+import io.backbeat.consensus.ConsensusSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -53,7 +53,7 @@ class PulseConfigTest {
         assertThat(d.natsServers()).containsExactly("nats://localhost:4222");
         assertThat(d.adminPort()).isEqualTo(8080);
         assertThat(d.adminBind()).isEqualTo("0.0.0.0");
-        assertThat(d.consensus()).isEqualTo("ratis");
+        assertThat(d.consensus()).isEqualTo(ConsensusBackend.RATIS);
         assertThat(d.grace()).isEqualTo(Duration.ofMillis(250));
         assertThat(d.raftPort()).as("a single node gets a concrete consensus port").isPositive();
         assertThat(d.adminToken()).isEmpty();
