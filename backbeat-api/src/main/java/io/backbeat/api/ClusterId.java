@@ -51,9 +51,4 @@ public final class ClusterId {
     public static String statusSubject(String clusterId) {
         return "backbeat." + requireValid(clusterId) + ".status";
     }
-
-    /** {@code backbeat.{cluster}.control}: legacy control messages. */
-    public static String controlSubject(String clusterId) {
-        return "backbeat." + requireValid(clusterId) + ".control";
-    }
 }

@@ -11,7 +11,7 @@ import java.util.OptionalDouble;
  * offset; delay varies from frame to frame but its floor does not, and the offset grows by the rate
  * error every second. So the estimator keeps the smallest lag per {@code bucket} (the delay floor)
  * over a sliding {@code window} and fits a least-squares line through those minima: its slope is the
- * rate error. Positive = the local clock runs fast ({@code 0.01}: it gains 10 ms a second, the seed's
+ * rate error. Positive = the local clock runs fast ({@code 0.01}: it gains 10 ms a second, a
  * 1 % drift); a slope is reported only once the minima span {@code minSpan}.
  *
  * <p>Pure: no threads, no clock reads; instants are passed in (epoch or monotonic nanoseconds, the

@@ -3,7 +3,7 @@ package io.backbeat.api;
 import java.util.concurrent.locks.LockSupport;
 
 /** The one park-then-spin sleep of the project, on the system clocks. */
-final class SystemSchedulingClock implements SchedulingClock {
+final class SystemSchedulingClock implements BeatClock {
     static final SystemSchedulingClock INSTANCE = new SystemSchedulingClock();
     /** The last stretch of a wait is spun: parking wakes up to ~0.1 ms late. */
     private static final long SPIN_NANOS = 200_000L;

@@ -2,7 +2,7 @@ package io.backbeat.bench;
 
 import io.backbeat.client.BeatClient;
 import io.backbeat.client.ClientStats;
-import io.backbeat.testkit.RecordingListener;
+import io.backbeat.testkit.client.RecordingListener;
 
 import java.time.Duration;
 import java.util.ArrayList;

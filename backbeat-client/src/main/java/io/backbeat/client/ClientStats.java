@@ -20,11 +20,18 @@ import java.util.Map;
  * @param term             highest accepted term
  * @param leaderId         leader of that term
  * @param tempoBpm         tempo of the last phase dispatched
+ * @param callbacksRun     phase callbacks run, across listeners
+ * @param callbacksPastDeadline phase callbacks that were still running when their phase ended
+ * @param callbackNanosTotal    total time spent in phase callbacks, nanoseconds
+ * @param callbackNanosMax      longest phase callback so far, nanoseconds
+ * @param tasksCounted     tasks counted by listeners through {@link BeatContext#countTasks}
  */
 public record ClientStats(long framesReceived, long framesAccepted, Map<DropReason, Long> dropped,
                           long phasesDispatched, long phasesDerived, long listenerErrors, long skippedBusy,
                           boolean degraded, long degradations, long recoveries, long lastCorrectionNanos,
-                          long lastFrameLagNanos, long term, String leaderId, double tempoBpm) {
+                          long lastFrameLagNanos, long term, String leaderId, double tempoBpm,
+                          long callbacksRun, long callbacksPastDeadline, long callbackNanosTotal,
+                          long callbackNanosMax, long tasksCounted) {
 
     /** Frames dropped for one reason. */
     public long dropped(DropReason reason) {

@@ -1,7 +1,7 @@
 /**
  * The BACKBEAT client SDK: follow the cluster beat from a service.
  *
- * <p>A listener in 15 lines (compiled and run by {@code ReadmeListenerTest} in backbeat-testkit):
+ * <p>A listener in 15 lines (compiled and run by {@code ReadmeListenerTest} in backbeat-testkit-client):
  * <pre>{@code
  * try (BeatClient client = BeatClient.builder("chorus-aus-01")
  *         .natsServers("nats://127.0.0.1:4222").build()) {
@@ -38,6 +38,6 @@
  * duplicate frames, degradation, reconciliation and leader failover; a slow or throwing listener
  * never delays another (exceptions are counted and logged, the thread survives).
  *
- * <p>Metrics: {@link io.backbeat.client.metrics.BeatClientMetrics} (Micrometer, optional).
+ * <p>Metrics: {@code io.backbeat.micrometer.BeatClientMetrics} in {@code backbeat-micrometer}.
  */
 package io.backbeat.client;

@@ -1,10 +1,13 @@
 package io.backbeat.client;
 
-import io.backbeat.client.spi.BeatClock;
+import io.backbeat.api.BeatClock;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -71,5 +74,50 @@ class BeatDeadlineTest {
         assertThatThrownBy(() -> d.runWithin((Runnable) () -> {
             throw new IllegalStateException("mine");
         })).isInstanceOf(IllegalStateException.class).hasMessage("mine");
+    }
+
+    @Test
+    void aDeadlineIsAValueOfItsClockAndInstant() {
+        FakeClock c = new FakeClock();
+        BeatDeadline d = BeatDeadline.at(c, c.nanos + 1_000);
+        BeatDeadline same = BeatDeadline.at(c, c.nanos + 1_000, Runnable::run); // another executor: same value
+        assertThat(d).isEqualTo(same).hasSameHashCodeAs(same);
+        assertThat(d.compareTo(same)).isZero();
+        assertThat(d).isNotEqualTo(BeatDeadline.at(c, c.nanos + 1_001));
+        assertThat(d).isNotEqualTo(BeatDeadline.at(new FakeClock(), c.nanos + 1_000));
+        assertThat(d.minus(Duration.ofNanos(1)).compareTo(d)).isNegative();
+        assertThat(d.clock()).isSameAs(c);
+        assertThat(BeatDeadline.after(Duration.ofSeconds(1)).clock()).isSameAs(BeatClock.system());
+    }
+
+    @Test
+    void deadlinesOfDifferentClocksAreNotComparable() {
+        BeatDeadline a = BeatDeadline.at(new FakeClock(), 5);
+        BeatDeadline b = BeatDeadline.at(new FakeClock(), 5);
+        assertThatThrownBy(() -> a.compareTo(b)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("different clocks");
+        assertThat(BeatDeadline.after(Duration.ofSeconds(1)).compareTo(BeatDeadline.after(Duration.ofSeconds(2))))
+                .isNegative(); // both on the one system clock
+    }
+
+    @Test
+    void runWithinRunsOnTheExecutorItIsGiven() throws Exception {
+        ExecutorService mine = Executors.newSingleThreadExecutor(r -> new Thread(r, "my-worker"));
+        try {
+            BeatDeadline d = BeatDeadline.after(Duration.ofSeconds(5));
+            assertThat(d.runWithin(mine, () -> Thread.currentThread().getName())).isEqualTo("my-worker");
+            mine.shutdown();
+            assertThatThrownBy(() -> d.runWithin(mine, () -> 1)).isInstanceOf(RejectedExecutionException.class);
+        } finally {
+            mine.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStandaloneDeadlineRunsEachCallOnAThreadOfItsOwn() {
+        BeatDeadline d = BeatDeadline.after(Duration.ofSeconds(5));
+        String name = d.runWithin(() -> Thread.currentThread().getName());
+        assertThat(name).startsWith("backbeat-deadline-");
+        assertThat(d.share(0.5).runWithin(() -> Thread.currentThread().isDaemon())).isTrue();
     }
 }

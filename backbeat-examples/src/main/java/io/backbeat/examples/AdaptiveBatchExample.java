@@ -3,11 +3,11 @@ package io.backbeat.examples;
 import io.backbeat.client.BeatClient;
 import io.backbeat.client.BeatContext;
 import io.backbeat.client.BeatListener;
-import io.backbeat.client.work.AdaptiveBatcher;
-import io.backbeat.client.work.BoundedWorkQueue;
-import io.backbeat.client.work.OfferResult;
-import io.backbeat.client.work.OverflowPolicy;
-import io.backbeat.client.work.PhaseResult;
+import io.backbeat.work.AdaptiveBatcher;
+import io.backbeat.work.BoundedWorkQueue;
+import io.backbeat.work.OfferResult;
+import io.backbeat.work.OverflowPolicy;
+import io.backbeat.work.PhaseResult;
 
 import java.io.PrintStream;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.backbeat.examples;
 
-import io.backbeat.client.tempo.TempoAdvice;
-import io.backbeat.client.tempo.TempoAdvisor;
+import io.backbeat.rhythm.TempoAdvice;
+import io.backbeat.rhythm.TempoAdvisor;
 
 import java.io.PrintStream;
 import java.util.Locale;

@@ -3,9 +3,9 @@ package io.backbeat.examples;
 import io.backbeat.client.BeatClient;
 import io.backbeat.client.BeatContext;
 import io.backbeat.client.BeatListener;
-import io.backbeat.client.work.OverflowPolicy;
-import io.backbeat.client.work.PipelinedProcessor;
-import io.backbeat.client.work.StageStats;
+import io.backbeat.work.OverflowPolicy;
+import io.backbeat.work.stages.PipelinedProcessor;
+import io.backbeat.work.stages.StageStats;
 
 import java.io.PrintStream;
 import java.time.Duration;

@@ -1,8 +1,9 @@
 package io.backbeat.examples;
 
-import io.backbeat.client.stages.PipelineSnapshot;
-import io.backbeat.client.stages.StageKind;
-import io.backbeat.client.stages.StagePipeline;
+import io.backbeat.work.OverflowPolicy;
+import io.backbeat.work.stages.PipelineSnapshot;
+import io.backbeat.work.stages.PipelinedProcessor;
+import io.backbeat.work.stages.StageKind;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Seed "Reds and Blues": receive (red) → hash (blue) → dedupe (red: the database) → process (red:
+ * "Reds and blues": receive (red) → hash (blue) → dedupe (red: the database) → process (red:
  * the server) → store (red, in bulk). {@code --slow <stage>} makes one stage slow; after
  * {@code --duration} the pipeline's snapshot names its bottleneck.
  */
@@ -37,11 +38,15 @@ public final class StagesExample {
         }
         Duration duration = a.duration("duration", Duration.ofSeconds(3));
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        StagePipeline<Req> p = StagePipeline.<Req>builder().queueCapacity(256)
-                .stage("receive", StageKind.RED, 1, r -> work(slow, "receive", r))
-                .stage("hash", StageKind.BLUE, 1, r -> work(slow, "hash", new Req(r.id(), r.body(), sha(r.body()))))
-                .stage("dedupe", StageKind.RED, 1, r -> work(slow, "dedupe", seen.add(r.hash()) ? r : null))
-                .stage("process", StageKind.RED, 2, r -> work(slow, "process", r))
+        // BLOCK: a slow stage pushes back instead of growing a queue; closing stops at once
+        PipelinedProcessor<Req> p = PipelinedProcessor.<Req>builder()
+                .queues(256, OverflowPolicy.BLOCK, Duration.ofSeconds(1))
+                .threadNamePrefix("backbeat-stage")
+                .drainTimeout(Duration.ZERO)
+                .stage("receive", StageKind.RED, 1, (beat, r) -> work(slow, "receive", r))
+                .stage("hash", StageKind.BLUE, 1, (beat, r) -> work(slow, "hash", new Req(r.id(), r.body(), sha(r.body()))))
+                .stage("dedupe", StageKind.RED, 1, (beat, r) -> work(slow, "dedupe", seen.add(r.hash()) ? r : null))
+                .stage("process", StageKind.RED, 2, (beat, r) -> work(slow, "process", r))
                 .stageBatch("store", StageKind.RED, 1, 64, batch -> {
                     work(slow, "store", null); // one round trip per bulk insert
                     return List.of();
@@ -51,7 +56,7 @@ public final class StagesExample {
         long id = 0;
         try (p) {
             while (System.nanoTime() < end) {
-                p.submit(new Req(id, "request-" + (id % 5000), null)); // blocks when receive is full
+                p.submit(id, new Req(id, "request-" + (id % 5000), null)); // blocks when receive is full
                 id++;
                 LockSupport.parkNanos(50_000); // ~20k requests/s offered
             }

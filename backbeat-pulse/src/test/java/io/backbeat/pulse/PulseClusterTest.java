@@ -125,7 +125,7 @@ class PulseClusterTest {
         System.out.printf("pulse on %s: first leader %d ms after start%n", consensus, (System.nanoTime() - t0) / 1_000_000);
         io.backbeat.client.BeatClient client = io.backbeat.client.BeatClient.builder("pulse-failover")
                 .natsServers(nats.url()).grace(Duration.ofMillis(30)).build(); // grace well below the 167 ms phase
-        io.backbeat.testkit.RecordingListener rec = new io.backbeat.testkit.RecordingListener();
+        io.backbeat.testkit.client.RecordingListener rec = new io.backbeat.testkit.client.RecordingListener();
         client.addListener(rec);
         await().atMost(Duration.ofSeconds(20)).until(() -> frames.size() >= 12 && rec.phases().size() >= 6);
         long term1 = first.node().leader().term();
@@ -168,7 +168,7 @@ class PulseClusterTest {
         assertThat(rec.notices()).contains("leader " + all.get(all.size() - 1).frame().leaderId() + " "
                 + all.get(all.size() - 1).frame().term());
         System.out.printf("client through the failover: %d phases, %d derived locally, recovered: %s%n",
-                rec.phases().size(), rec.phases().stream().filter(io.backbeat.testkit.RecordingListener.Seen::degraded)
+                rec.phases().size(), rec.phases().stream().filter(io.backbeat.testkit.client.RecordingListener.Seen::degraded)
                         .count(), rec.notices().contains("recovered"));
     }
 

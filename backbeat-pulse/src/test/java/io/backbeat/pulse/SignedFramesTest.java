@@ -11,7 +11,7 @@ import io.backbeat.pulse.config.PulseConfig;
 import io.backbeat.pulse.metrics.PulseMetrics;
 import io.backbeat.pulse.sign.FrameSigner;
 import io.backbeat.testkit.NatsTestServer;
-import io.backbeat.testkit.RecordingListener;
+import io.backbeat.testkit.client.RecordingListener;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.NKey;

@@ -1,6 +1,6 @@
 package io.backbeat.testkit;
 
-import io.backbeat.client.spi.BeatClock;
+import io.backbeat.api.BeatClock;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,15 +1,11 @@
 package io.backbeat.api.codec;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.ClaimState;
-import io.backbeat.api.ClusterId;
 import io.backbeat.api.EpochNanos;
 import io.backbeat.api.PendingTempo;
 import io.backbeat.api.StatusClaim;
@@ -17,8 +13,30 @@ import io.backbeat.api.TimelineDescriptor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.List;
+
+import static io.backbeat.api.codec.JsonFields.JSON;
+import static io.backbeat.api.codec.JsonFields.clusterId;
+import static io.backbeat.api.codec.JsonFields.describe;
+import static io.backbeat.api.codec.JsonFields.expectType;
+import static io.backbeat.api.codec.JsonFields.finish;
+import static io.backbeat.api.codec.JsonFields.markSeen;
+import static io.backbeat.api.codec.JsonFields.open;
+import static io.backbeat.api.codec.JsonFields.readBeatsPerBar;
+import static io.backbeat.api.codec.JsonFields.readBoolean;
+import static io.backbeat.api.codec.JsonFields.readLong;
+import static io.backbeat.api.codec.JsonFields.readNonEmpty;
+import static io.backbeat.api.codec.JsonFields.readNonNegative;
+import static io.backbeat.api.codec.JsonFields.readNullableString;
+import static io.backbeat.api.codec.JsonFields.readPhases;
+import static io.backbeat.api.codec.JsonFields.readString;
+import static io.backbeat.api.codec.JsonFields.readTempo;
+import static io.backbeat.api.codec.JsonFields.readTime;
+import static io.backbeat.api.codec.JsonFields.readWindowId;
+import static io.backbeat.api.codec.JsonFields.requireAll;
+import static io.backbeat.api.codec.JsonFields.syntax;
+import static io.backbeat.api.codec.JsonFields.writePhases;
+import static io.backbeat.api.codec.JsonFields.writeTempo;
 
 /**
  * JSON encoding of the wire types, on Jackson's streaming API.
@@ -38,10 +56,6 @@ public final class BackbeatCodec {
     /** Largest document accepted, in bytes. */
     public static final int MAX_DOCUMENT_BYTES = 64 * 1024;
 
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).maxNumberLength(64)
-                    .maxStringLength(MAX_DOCUMENT_BYTES).build())
-            .build();
 
     private BackbeatCodec() {
     }
@@ -315,271 +329,4 @@ public final class BackbeatCodec {
 
     private static final String[] CLAIM_REQUIRED = {"type", "cluster_id", "agent_id", "beat_index", "phase", "state",
         "hlc", "duration_ms"};
-
-    // ------------------------------------------------------------------ helpers
-
-    private static JsonParser open(byte[] json, int offset, int length) throws IOException {
-        if (length > MAX_DOCUMENT_BYTES) {
-            throw new CodecException(CodecException.DOCUMENT, "document of " + length + " bytes exceeds the "
-                    + MAX_DOCUMENT_BYTES + "-byte limit");
-        }
-        checkUtf8(json, offset, length);
-        JsonParser p = JSON.createParser(json, offset, length);
-        JsonToken t = p.nextToken();
-        if (t != JsonToken.START_OBJECT) {
-            p.close();
-            throw new CodecException(CodecException.DOCUMENT, t == null ? "empty document"
-                    : "expected a JSON object, got " + t.asString());
-        }
-        return p;
-    }
-
-    /** Rejects malformed UTF-8 (Jackson would accept some of it inside strings). */
-    static void checkUtf8(byte[] b, int off, int len) {
-        int end = off + len;
-        int i = off;
-        while (i < end) {
-            int c = b[i] & 0xff;
-            if (c < 0x80) {
-                i++;
-                continue;
-            }
-            int need;
-            int min;
-            if (c >= 0xc2 && c <= 0xdf) {
-                need = 1;
-                min = 0x80;
-            } else if (c >= 0xe0 && c <= 0xef) {
-                need = 2;
-                min = 0x800;
-            } else if (c >= 0xf0 && c <= 0xf4) {
-                need = 3;
-                min = 0x10000;
-            } else {
-                throw new CodecException(CodecException.DOCUMENT, "invalid UTF-8 byte 0x"
-                        + Integer.toHexString(c) + " at offset " + (i - off));
-            }
-            if (i + need >= end) {
-                throw new CodecException(CodecException.DOCUMENT, "truncated UTF-8 sequence at offset " + (i - off));
-            }
-            int cp = c & (0x3f >> need);
-            for (int k = 1; k <= need; k++) {
-                int cc = b[i + k] & 0xff;
-                if ((cc & 0xc0) != 0x80) {
-                    throw new CodecException(CodecException.DOCUMENT, "invalid UTF-8 continuation at offset "
-                            + (i + k - off));
-                }
-                cp = (cp << 6) | (cc & 0x3f);
-            }
-            if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-                throw new CodecException(CodecException.DOCUMENT, "invalid UTF-8 code point at offset " + (i - off));
-            }
-            i += need + 1;
-        }
-    }
-
-    private static void finish(JsonParser p) throws IOException {
-        if (p.currentToken() != JsonToken.END_OBJECT) {
-            throw new CodecException(CodecException.DOCUMENT, "expected a field name or '}', got "
-                    + describe(p, p.currentToken()));
-        }
-        JsonToken after = p.nextToken();
-        if (after != null) {
-            throw new CodecException(CodecException.DOCUMENT, "unexpected content after the object: "
-                    + describe(p, after));
-        }
-    }
-
-    private static int markSeen(int seen, int bit, String name) {
-        if (bit != 0 && (seen & bit) != 0) {
-            throw new CodecException(name, "appears more than once");
-        }
-        return seen | bit;
-    }
-
-    private static void requireAll(int seen, int mask, String[] names) {
-        if ((seen & mask) != mask) {
-            for (int i = 0; i < names.length; i++) {
-                if ((seen & (1 << i)) == 0) {
-                    throw new CodecException(names[i], "missing");
-                }
-            }
-        }
-    }
-
-    private static void expectType(JsonParser p, String expected) throws IOException {
-        String t = readString(p, "type");
-        if (!expected.equals(t)) {
-            throw new CodecException("type", "expected '" + expected + "', got '" + t + "'");
-        }
-    }
-
-    private static String clusterId(JsonParser p, String field) throws IOException {
-        String s = readString(p, field);
-        if (!ClusterId.isValid(s)) {
-            throw new CodecException(field, "must be 1-64 characters of [A-Za-z0-9_-], got '" + s + "'");
-        }
-        return s;
-    }
-
-    private static String readString(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t != JsonToken.VALUE_STRING) {
-            throw new CodecException(field, "expected a string, got " + describe(p, t));
-        }
-        return p.getText();
-    }
-
-    private static String readNullableString(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t == JsonToken.VALUE_NULL) {
-            return null;
-        }
-        if (t != JsonToken.VALUE_STRING) {
-            throw new CodecException(field, "expected a string or null, got " + describe(p, t));
-        }
-        return p.getText();
-    }
-
-    private static String readNonEmpty(JsonParser p, String field) throws IOException {
-        String s = readString(p, field);
-        if (s.isEmpty()) {
-            throw new CodecException(field, "must not be empty");
-        }
-        return s;
-    }
-
-    private static String readWindowId(JsonParser p, String field) throws IOException {
-        String s = readString(p, field);
-        boolean ok = s.length() == 32;
-        for (int i = 0; ok && i < 32; i++) {
-            char c = s.charAt(i);
-            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        }
-        if (!ok) {
-            throw new CodecException(field, "expected 32 lowercase hex digits, got '" + s + "'");
-        }
-        return s;
-    }
-
-    private static boolean readBoolean(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t == JsonToken.VALUE_TRUE) {
-            return true;
-        }
-        if (t == JsonToken.VALUE_FALSE) {
-            return false;
-        }
-        throw new CodecException(field, "expected true or false, got " + describe(p, t));
-    }
-
-    private static long readLong(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t != JsonToken.VALUE_NUMBER_INT) {
-            throw new CodecException(field, "expected an integer, got " + describe(p, t));
-        }
-        JsonParser.NumberType nt = p.getNumberType();
-        if (nt != JsonParser.NumberType.INT && nt != JsonParser.NumberType.LONG) {
-            throw new CodecException(field, "expected an integer within 64 bits, got " + p.getText());
-        }
-        return p.getLongValue();
-    }
-
-    private static long readNonNegative(JsonParser p, String field) throws IOException {
-        long v = readLong(p, field);
-        if (v < 0) {
-            throw new CodecException(field, "must be >= 0, got " + v);
-        }
-        return v;
-    }
-
-    private static int readBeatsPerBar(JsonParser p, String field) throws IOException {
-        long v = readLong(p, field);
-        if (v < 1 || v > Integer.MAX_VALUE) {
-            throw new CodecException(field, "must be between 1 and " + Integer.MAX_VALUE + ", got " + v);
-        }
-        return (int) v;
-    }
-
-    private static double readTempo(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
-            throw new CodecException(field, "expected a number, got " + describe(p, t));
-        }
-        double v = p.getDoubleValue();
-        if (!Double.isFinite(v) || v <= 0) {
-            throw new CodecException(field, "must be a finite number > 0, got " + p.getText());
-        }
-        return v;
-    }
-
-    private static long readTime(JsonParser p, String field) throws IOException {
-        String s = readString(p, field);
-        try {
-            return Rfc3339.parse(s);
-        } catch (IllegalArgumentException e) {
-            throw new CodecException(field, e.getMessage(), e);
-        }
-    }
-
-    private static List<String> readPhases(JsonParser p, String field) throws IOException {
-        JsonToken t = p.nextToken();
-        if (t != JsonToken.START_ARRAY) {
-            throw new CodecException(field, "expected an array of phase names, got " + describe(p, t));
-        }
-        List<String> out = new ArrayList<>(4);
-        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-            if (t != JsonToken.VALUE_STRING) {
-                throw new CodecException(field, "expected phase names (strings), got " + describe(p, t));
-            }
-            String s = p.getText();
-            if (s.isBlank()) {
-                throw new CodecException(field, "phase names must not be blank");
-            }
-            if (out.contains(s)) {
-                throw new CodecException(field, "phase '" + s + "' is listed twice");
-            }
-            out.add(s);
-        }
-        if (out.isEmpty()) {
-            throw new CodecException(field, "must list at least one phase");
-        }
-        return List.copyOf(out);
-    }
-
-    private static void writeTempo(JsonGenerator g, String name, double bpm) throws IOException {
-        if (bpm == Math.rint(bpm) && Math.abs(bpm) < 1e15) {
-            g.writeNumberField(name, (long) bpm);
-        } else {
-            g.writeNumberField(name, bpm);
-        }
-    }
-
-    private static void writePhases(JsonGenerator g, List<String> phases) throws IOException {
-        g.writeArrayFieldStart("phases");
-        for (int i = 0; i < phases.size(); i++) {
-            g.writeString(phases.get(i));
-        }
-        g.writeEndArray();
-    }
-
-    private static String describe(JsonParser p, JsonToken t) throws IOException {
-        if (t == null) {
-            return "end of input";
-        }
-        return switch (t) {
-            case VALUE_STRING -> "the string '" + p.getText() + "'";
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "the number " + p.getText();
-            case START_OBJECT -> "an object";
-            case START_ARRAY -> "an array";
-            case VALUE_NULL -> "null";
-            case VALUE_TRUE, VALUE_FALSE -> p.getText();
-            default -> t.asString() == null ? t.name() : "'" + t.asString() + "'";
-        };
-    }
-
-    private static CodecException syntax(IOException e) {
-        String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-        return new CodecException(CodecException.DOCUMENT, "malformed JSON: " + msg, e);
-    }
 }

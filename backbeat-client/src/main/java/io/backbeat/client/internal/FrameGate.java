@@ -39,7 +39,6 @@ public final class FrameGate {
     private long highestTerm = -1;
     private long lastBeat = Long.MIN_VALUE;
     private int lastPhase = -1;
-    private String lastPhaseName;
 
     public FrameGate(String clusterId, HybridLogicalClock hlc) {
         this.clusterId = clusterId;
@@ -103,7 +102,6 @@ public final class FrameGate {
         boolean newTerm = f.term() > highestTerm; // the fence moves only by confirmTerm
         lastBeat = f.beatIndex();
         lastPhase = phaseIndex;
-        lastPhaseName = f.phase();
         return new Verdict(f, null, newTerm);
     }
 
@@ -155,10 +153,5 @@ public final class FrameGate {
     /** Index of the last accepted phase, or -1. */
     public int lastPhase() {
         return lastPhase;
-    }
-
-    /** Name of the last accepted phase, or null. */
-    public String lastPhaseName() {
-        return lastPhaseName;
     }
 }

@@ -53,11 +53,6 @@ public final class LaneExecutor implements Executor, AutoCloseable {
         }
     }
 
-    /** Workers now (base plus any added for blocked listeners). */
-    public int workers() {
-        return pool.getPoolSize();
-    }
-
     private void watch() {
         long lastCompleted = pool.getCompletedTaskCount();
         long quietSince = System.nanoTime();

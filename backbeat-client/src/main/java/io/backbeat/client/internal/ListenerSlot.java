@@ -42,10 +42,6 @@ public final class ListenerSlot {
         this.skipped = skipped;
     }
 
-    public BeatListener listener() {
-        return listener;
-    }
-
     /** Stops further callbacks (one already running finishes). */
     public void remove() {
         removed = true;

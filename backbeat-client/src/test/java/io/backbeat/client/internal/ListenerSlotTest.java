@@ -5,7 +5,7 @@ import io.backbeat.client.BeatContext;
 import io.backbeat.client.BeatDeadline;
 import io.backbeat.client.BeatListener;
 import io.backbeat.client.BusyPolicy;
-import io.backbeat.client.spi.BeatClock;
+import io.backbeat.api.BeatClock;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

@@ -1,0 +1,112 @@
+package io.backbeat.client;
+
+import io.backbeat.api.BeatFrame;
+import io.backbeat.api.EpochNanos;
+import io.backbeat.api.GridPosition;
+import io.backbeat.api.Timeline;
+import io.backbeat.api.TimelineDescriptor;
+import io.backbeat.client.internal.FrameGate;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
+
+/**
+ * The frame path, on the transport's thread: every payload is judged by the {@link FrameGate}; an
+ * accepted frame feeds the lag observers, ends a degradation and is dispatched at its grid position.
+ */
+final class FrameIntake {
+    private final ClientState state;
+    private final FrameGate gate;
+    private final ClientCounters counters;
+    private final TimelineFetcher fetcher;
+    private final LocalGrid localGrid;
+    private final PhaseDispatcher dispatcher;
+    private final List<LongConsumer> lagObservers = new CopyOnWriteArrayList<>();
+
+    FrameIntake(ClientState state, FrameGate gate, ClientCounters counters, TimelineFetcher fetcher,
+                LocalGrid localGrid, PhaseDispatcher dispatcher) {
+        this.state = state;
+        this.gate = gate;
+        this.counters = counters;
+        this.fetcher = fetcher;
+        this.localGrid = localGrid;
+        this.dispatcher = dispatcher;
+    }
+
+    BeatClient.Registration addLagObserver(LongConsumer observer) {
+        Objects.requireNonNull(observer, "observer");
+        lagObservers.add(observer);
+        return () -> lagObservers.remove(observer);
+    }
+
+    /** One payload from the beat subject. */
+    void onPayload(byte[] payload) {
+        if (state.closed) {
+            return;
+        }
+        if (payload.length > 0) {
+            counters.received.increment();
+        }
+        long now = state.clock.epochNanos();
+        synchronized (state.lock) {
+            Timeline grid = state.timeline;
+            FrameGate.Verdict v = gate.accept(payload, now, grid);
+            if (!v.accepted()) {
+                if (v.dropped() == DropReason.OFF_GRID) {
+                    // the grid may have changed (a tempo change, a new anchor): refresh it, then judge
+                    // this frame once more against the refreshed grid
+                    fetcher.refreshThenRejudge(payload);
+                }
+                return;
+            }
+            counters.accepted.increment();
+            BeatFrame f = v.frame();
+            int phaseIndex = gate.lastPhase();
+            long frameDeadline = EpochNanos.of(f.deadlineAt());
+            if (grid != null) {
+                observeLag(now - grid.phaseStartNanos(f.beatIndex(), phaseIndex));
+            }
+            localGrid.frameSeen(f.beatIndex(), phaseIndex);
+            if (v.newTerm()) {
+                fetcher.probeTerm(f.term(), grid);
+            }
+            localGrid.recoverOn(f, phaseIndex, grid, frameDeadline);
+            if (grid != null) {
+                dispatcher.dispatch(grid.position(f.beatIndex(), phaseIndex), false, f.hlc());
+            } else {
+                // unknown grid: the frame is the only truth we have; its tempo and phases give the length
+                long start = frameDeadline - phaseNanosOf(f, phaseIndex);
+                dispatcher.dispatch(new GridPosition(f.beatIndex(), phaseIndex, f.phase(), start, frameDeadline,
+                        f.downbeat(), f.tempoBpm()), false, f.hlc());
+            }
+        }
+    }
+
+    private void observeLag(long lag) {
+        counters.lastFrameLagNanos = lag;
+        for (LongConsumer o : lagObservers) {
+            try {
+                o.accept(lag);
+            } catch (RuntimeException e) {
+                counters.listenerErrors.increment();
+            }
+        }
+    }
+
+    /**
+     * The length of phase {@code phaseIndex} on a grid of the frame's own tempo and phases (the same
+     * {@link Timeline} maths as everywhere; phase lengths do not depend on the anchor); 1 ns when the
+     * frame does not say enough.
+     */
+    private static long phaseNanosOf(BeatFrame f, int phaseIndex) {
+        try {
+            Timeline g = Timeline.of(TimelineDescriptor.initial(f.clusterId(), 0, f.tempoBpm(),
+                    Math.max(1, f.beatsPerBar()), f.phases()));
+            return g.deadlineNanos(0, phaseIndex) - g.phaseStartNanos(0, phaseIndex);
+        } catch (RuntimeException e) {
+            return 1;
+        }
+    }
+}
