@@ -30,10 +30,26 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
     /** NATS credentials and TLS options passed through to jnats. */
     public record NatsAuth(String credsFile, String token, String user, String password, boolean tls,
                            String truststore, String truststorePassword, String keystore, String keystorePassword) {
+        /** The fields, with the token and the passwords shown as {@code ***}. */
+        @Override
+        public String toString() {
+            return Redacted.toString(this, java.util.Set.of("token", "password", "truststorePassword", "keystorePassword"));
+        }
+    }
+
+    /** The configuration, with the admin token (and, in {@link NatsAuth}, NATS secrets) shown as {@code ***}. */
+    @Override
+    public String toString() {
+        return Redacted.toString(this, java.util.Set.of("adminToken"));
+    }
+
+    /** Every flag's name (without {@code --}), in {@code --help} order. */
+    public static java.util.Set<String> flagNames() {
+        return java.util.Collections.unmodifiableSet(FLAGS.keySet());
     }
 
     /** Flag name → (default, help). The order is the --help order. */
-    public static final Map<String, String[]> FLAGS = new LinkedHashMap<>();
+    private static final Map<String, String[]> FLAGS = new LinkedHashMap<>();
 
     static {
         FLAGS.put("cluster", new String[]{"chorus-aus-01", "cluster id, 1-64 of [A-Za-z0-9_-] (env BACKBEAT_CLUSTER_ID)"});

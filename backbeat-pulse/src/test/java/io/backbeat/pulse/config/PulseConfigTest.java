@@ -65,6 +65,17 @@ class PulseConfigTest {
     }
 
     @Test
+    void toStringNeverShowsTheAdminTokenOrNatsSecrets() {
+        PulseConfig c = parse(Map.of("BACKBEAT_ADMIN_TOKEN", "admin-s3cret"), "--bootstrap", "--node-id", "n1",
+                "--nats-user", "svc", "--nats-password", "nats-s3cret", "--nats-token", "tok-s3cret");
+        assertThat(c.adminToken()).isEqualTo("admin-s3cret");
+        assertThat(c.natsAuth().password()).isEqualTo("nats-s3cret");
+        assertThat(c.toString()).doesNotContain("admin-s3cret", "nats-s3cret", "tok-s3cret")
+                .contains("adminToken=***", "password=***", "token=***", "user=svc", "nodeId=n1");
+        assertThat(parse(Map.of(), "--bootstrap", "--node-id", "n1").toString()).contains("adminToken=,");
+    }
+
+    @Test
     void environmentFillsInAndFlagsWin() {
         Map<String, String> env = Map.of("BACKBEAT_CLUSTER_ID", "from-env", "BACKBEAT_DATA_DIR", "/tmp/bb-env",
                 "BACKBEAT_ADMIN_TOKEN", "s3cret");
@@ -122,7 +133,7 @@ class PulseConfigTest {
                 "admin-port", "admin-bind", "raft-bind", "bootstrap", "peers", "data-dir", "consensus")) {
             assertThat(help).contains("--" + flag + " ");
         }
-        PulseConfig.FLAGS.keySet().forEach(flag -> assertThat(help).contains("--" + flag));
+        PulseConfig.flagNames().forEach(flag -> assertThat(help).contains("--" + flag));
         assertThat(help).contains("BACKBEAT_LOG_LEVEL", "BACKBEAT_DATA_DIR", "BACKBEAT_CLUSTER_ID", "BACKBEAT_ADMIN_TOKEN");
         assertThat(PulseConfig.wantsHelp(new String[]{"--bpm", "12", "--help"})).isTrue();
         assertThat(PulseConfig.wantsHelp(new String[]{"-h"})).isTrue();
