@@ -6,6 +6,7 @@ import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.client.internal.FrameGate;
 import io.backbeat.client.internal.LaneExecutor;
 import io.backbeat.client.internal.NatsTransport;
+import io.backbeat.nats.NatsConnectionSettings;
 import io.backbeat.client.internal.SignatureCheck;
 import io.backbeat.api.BeatClock;
 import io.backbeat.client.spi.BeatTransport;
@@ -120,7 +121,8 @@ public final class BeatClient implements AutoCloseable {
             }
             BeatTransport t = b.transport != null ? b.transport
                     : b.connection != null ? NatsTransport.using(b.connection)
-                    : NatsTransport.connect(b.servers, "backbeat-client-" + agentId);
+                    : NatsTransport.connect(b.nats.connectionName() != null ? b.nats
+                            : b.nats.withConnectionName("backbeat-client-" + agentId));
             if (!b.verifyKeys.isEmpty()) {
                 ((NatsTransport) t).verifying(new SignatureCheck(b.verifyKeys));
             }
@@ -129,7 +131,7 @@ public final class BeatClient implements AutoCloseable {
             if (ownedCallbacks != null) {
                 ownedCallbacks.close();
             }
-            throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.servers) + ": "
+            throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.nats.servers()) + ": "
                     + e.getMessage(), e);
         }
     }
@@ -209,7 +211,7 @@ public final class BeatClient implements AutoCloseable {
     /** Options of a {@link BeatClient}. Every value has a sensible default except the NATS servers. */
     public static final class Builder {
         private final String clusterId;
-        private String[] servers = {"nats://127.0.0.1:4222"};
+        private NatsConnectionSettings nats = NatsConnectionSettings.builder("nats://127.0.0.1:4222").build();
         private Connection connection;
         private BeatTransport transport;
         private String agentId;
@@ -233,7 +235,17 @@ public final class BeatClient implements AutoCloseable {
             if (urls.length == 0) {
                 throw new IllegalArgumentException("at least one NATS server URL is required");
             }
-            this.servers = urls.clone();
+            this.nats = nats.withServers(urls);
+            return this;
+        }
+
+        /**
+         * How to connect to NATS: servers, credentials ({@code .creds} file, token, user and password)
+         * and TLS (trust and key stores), the same settings the pulse uses. Replaces
+         * {@link #natsServers}.
+         */
+        public Builder nats(NatsConnectionSettings settings) {
+            this.nats = Objects.requireNonNull(settings, "settings");
             return this;
         }
 

@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nats.client.Connection;
 import io.nats.client.Nats;
+import io.backbeat.nats.NatsConnectionSettings;
 import io.nats.client.Options;
 
 import java.io.PrintStream;
@@ -222,35 +223,57 @@ public final class PulseMain {
         return new Running(node, admin, nc, clockSync);
     }
 
-    static Options natsOptions(PulseConfig cfg) throws Exception {
-        Options.Builder b = new Options.Builder().servers(cfg.natsServers().toArray(new String[0]))
-                .connectionName("backbeat-pulse-" + cfg.nodeId()).maxReconnects(-1)
-                // the servers in the order given: operators list the nearest first, the rest are for failover
-                .noRandomize()
-                .reconnectWait(Duration.ofMillis(250)).pingInterval(Duration.ofSeconds(2))
-                // no reconnect buffer: a frame that can't go out now must never arrive late
-                .reconnectBufferSize(0);
+    /**
+     * The pulse's NATS connection: the servers in the order given (operators list the nearest first,
+     * the rest are for failover), and no reconnect buffer (a frame that cannot go out now must never
+     * arrive late); credentials and TLS from the {@code --nats-*} flags.
+     */
+    static NatsConnectionSettings natsSettings(PulseConfig cfg) {
+        NatsConnectionSettings.Builder b = NatsConnectionSettings.builder(cfg.natsServers())
+                .connectionName("backbeat-pulse-" + cfg.nodeId()).randomize(false).reconnectBufferBytes(0)
+                .reconnectWait(Duration.ofMillis(250)).pingInterval(Duration.ofSeconds(2));
         PulseConfig.NatsAuth a = cfg.natsAuth();
-        if (!a.credsFile().isEmpty()) {
-            b.authHandler(Nats.credentials(a.credsFile()));
-        }
-        if (!a.token().isEmpty()) {
-            b.token(a.token().toCharArray());
-        }
-        if (!a.user().isEmpty()) {
-            b.userInfo(a.user().toCharArray(), a.password().toCharArray());
-        }
-        if (a.tls() || !a.truststore().isEmpty() || !a.keystore().isEmpty()) {
-            if (!a.truststore().isEmpty() || !a.keystore().isEmpty()) {
-                b.sslContext(io.nats.client.support.SSLUtils.createSSLContext(
-                        a.keystore().isEmpty() ? null : a.keystore(), a.keystorePassword().toCharArray(),
-                        a.truststore().isEmpty() ? null : a.truststore(), a.truststorePassword().toCharArray(),
-                        "TLSv1.2"));
-            } else {
-                b.secure();
+        flag("nats-creds", () -> {
+            if (!a.credsFile().isEmpty()) {
+                b.credentials(java.nio.file.Path.of(a.credsFile()));
             }
-        }
+        });
+        flag("nats-token", () -> {
+            if (!a.token().isEmpty()) {
+                b.token(a.token());
+            }
+        });
+        flag("nats-user", () -> {
+            if (!a.user().isEmpty()) {
+                b.userInfo(a.user(), a.password());
+            }
+        });
+        b.tls(a.tls());
+        flag("nats-truststore", () -> {
+            if (!a.truststore().isEmpty()) {
+                b.trustStore(java.nio.file.Path.of(a.truststore()), a.truststorePassword());
+            }
+        });
+        flag("nats-keystore", () -> {
+            if (!a.keystore().isEmpty()) {
+                b.keyStore(java.nio.file.Path.of(a.keystore()), a.keystorePassword());
+            }
+        });
         return b.build();
+    }
+
+    /** A bad value stops start-up with a message naming its flag. */
+    private static void flag(String name, Runnable apply) {
+        try {
+            apply.run();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, e.getMessage());
+        }
+    }
+
+    /** The jnats options of {@link #natsSettings}. */
+    static Options natsOptions(PulseConfig cfg) throws java.io.IOException {
+        return natsSettings(cfg).toOptions(null);
     }
 
 }

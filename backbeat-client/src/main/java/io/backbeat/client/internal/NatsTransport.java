@@ -6,6 +6,7 @@ import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;
 import io.nats.client.Nats;
+import io.backbeat.nats.NatsConnectionSettings;
 import io.nats.client.Options;
 
 import java.io.IOException;
@@ -45,11 +46,9 @@ public final class NatsTransport implements BeatTransport {
         return new NatsTransport(connection, false);
     }
 
-    /** Connects to {@code servers}, reconnecting forever; closed by {@link #close()}. */
-    public static NatsTransport connect(String[] servers, String connectionName) throws IOException {
-        Options options = new Options.Builder().servers(servers).connectionName(connectionName)
-                .maxReconnects(-1).reconnectWait(Duration.ofMillis(250)).connectionTimeout(Duration.ofSeconds(5))
-                .pingInterval(Duration.ofSeconds(2)).errorListener(new QuietErrorListener()).build();
+    /** Connects as {@code settings} say, reconnecting forever; closed by {@link #close()}. */
+    public static NatsTransport connect(NatsConnectionSettings settings) throws IOException {
+        Options options = settings.toOptions(new QuietErrorListener());
         try {
             return new NatsTransport(Nats.connect(options), true);
         } catch (InterruptedException e) {
