@@ -1,5 +1,6 @@
 package io.backbeat.testkit;
 
+import io.backbeat.api.BeatClock;
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.ClusterId;
 import io.backbeat.api.EpochClock;
@@ -18,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A single-node stand-in for the pulse, for integration tests of services: over a real NATS
@@ -31,7 +31,7 @@ public final class TestPulse implements AutoCloseable {
     private final Connection nc;
     private final Dispatcher dispatcher;
     private final String clusterId;
-    private final EpochClock clock = EpochClock.system();
+    private final BeatClock clock = BeatClock.system(); // the project's one park-then-spin sleep
     private final HybridLogicalClock hlc;
     private final Thread thread;
     private final List<BeatFrame> published = new CopyOnWriteArrayList<>();
@@ -92,7 +92,6 @@ public final class TestPulse implements AutoCloseable {
     /** Publishes again, from the current phase on. */
     public void resume() {
         paused = false;
-        LockSupport.unpark(thread);
     }
 
     /** A new leader on the same grid: later frames carry {@code term} and {@code leaderId}. */
@@ -133,9 +132,13 @@ public final class TestPulse implements AutoCloseable {
             long now = clock.epochNanos();
             GridPosition next = grid.nextPhaseAfter(now);
             long wait = next.phaseStartNanos() - now;
-            long deadline = System.nanoTime() + wait;
-            while (!closed && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(Math.max(1, deadline - System.nanoTime()));
+            try {
+                clock.sleepUntil(clock.nanoTime() + wait);
+            } catch (InterruptedException e) {
+                if (closed) {
+                    return;
+                }
+                continue; // resumed or a new grid: compute the next phase again
             }
             if (closed) {
                 return;
@@ -156,7 +159,7 @@ public final class TestPulse implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        LockSupport.unpark(thread);
+        thread.interrupt();
         try {
             thread.join(2000);
             nc.close();
