@@ -22,10 +22,13 @@ import java.util.Objects;
  * @param term        leadership epoch (fencing token), 0 when absent
  * @param beatsPerBar beats in a bar, 0 when absent
  * @param phases      the phase list, empty when absent
+ * @param nextTempo   the pending tempo change ({@code next_tempo_bpm}, {@code next_tempo_at_beat}): written
+ *                    from the commit of the change until it applies, so every reader switches exactly at
+ *                    that downbeat; {@code null} when none is pending (or the publisher does not say)
  */
 public record BeatFrame(String clusterId, long beatIndex, boolean downbeat, String phase, String hlc,
                         Instant deadlineAt, double tempoBpm, String windowId, String leaderId, long term,
-                        int beatsPerBar, List<String> phases) {
+                        int beatsPerBar, List<String> phases, PendingTempo nextTempo) {
 
     /** The {@code type} field of every BeatFrame. */
     public static final String TYPE = "backbeat.beatframe.v1";
@@ -38,6 +41,22 @@ public record BeatFrame(String clusterId, long beatIndex, boolean downbeat, Stri
         Objects.requireNonNull(windowId, "window_id");
         leaderId = leaderId == null ? "" : leaderId;
         phases = phases == null ? List.of() : List.copyOf(phases);
+        if (nextTempo != null && nextTempo.atBeatIndex() <= beatIndex) {
+            throw new IllegalArgumentException("next_tempo_at_beat " + nextTempo.atBeatIndex()
+                    + " is not after this frame's beat " + beatIndex);
+        }
+        if (nextTempo != null && beatsPerBar > 0 && Math.floorMod(nextTempo.atBeatIndex(), beatsPerBar) != 0) {
+            throw new IllegalArgumentException("next_tempo_at_beat " + nextTempo.atBeatIndex()
+                    + " is not a downbeat of a " + beatsPerBar + "-beat bar");
+        }
+    }
+
+    /** A frame without a pending tempo change. */
+    public BeatFrame(String clusterId, long beatIndex, boolean downbeat, String phase, String hlc,
+                     Instant deadlineAt, double tempoBpm, String windowId, String leaderId, long term,
+                     int beatsPerBar, List<String> phases) {
+        this(clusterId, beatIndex, downbeat, phase, hlc, deadlineAt, tempoBpm, windowId, leaderId, term,
+                beatsPerBar, phases, null);
     }
 
     /** Deadline as nanoseconds since the Unix epoch. */
@@ -59,19 +78,21 @@ public record BeatFrame(String clusterId, long beatIndex, boolean downbeat, Stri
     public Builder toBuilder() {
         return new Builder().clusterId(clusterId).beatIndex(beatIndex).downbeat(downbeat).phase(phase).hlc(hlc)
                 .deadlineAt(deadlineAt).tempoBpm(tempoBpm).windowId(windowId).leaderId(leaderId).term(term)
-                .beatsPerBar(beatsPerBar).phases(phases);
+                .beatsPerBar(beatsPerBar).phases(phases).nextTempo(nextTempo);
     }
 
     /**
-     * The frame a publisher sends for a grid position: downbeat, window id, tempo, deadline and the
-     * grid extensions all come from the timeline, so they cannot disagree with it.
+     * The frame a publisher sends for a grid position: downbeat, window id, tempo, deadline, the grid
+     * extensions and the pending tempo change (until its downbeat) all come from the timeline, so they
+     * cannot disagree with it. Every publisher (the pulse, the test kit's pulses) builds frames here.
      */
     public static BeatFrame at(Timeline timeline, GridPosition pos, String hlc, String leaderId, long term) {
         TimelineDescriptor d = timeline.descriptor();
+        PendingTempo next = d.pending() != null && pos.beatIndex() < d.pending().atBeatIndex() ? d.pending() : null;
         return new BeatFrame(d.clusterId(), pos.beatIndex(), pos.downbeat(), pos.phase(), hlc,
                 EpochNanos.toInstant(pos.deadlineNanos()), pos.tempoBpm(),
                 WindowId.of(d.clusterId(), pos.beatIndex(), d.beatsPerBar()), leaderId, term, d.beatsPerBar(),
-                d.phases());
+                d.phases(), next);
     }
 
     /** Mutable builder for frames, mainly for tests and tools. */
@@ -88,6 +109,7 @@ public record BeatFrame(String clusterId, long beatIndex, boolean downbeat, Stri
         private long term;
         private int beatsPerBar;
         private List<String> phases = List.of();
+        private PendingTempo nextTempo;
 
         private Builder() {
         }
@@ -104,10 +126,11 @@ public record BeatFrame(String clusterId, long beatIndex, boolean downbeat, Stri
         public Builder term(long v) { this.term = v; return this; }
         public Builder beatsPerBar(int v) { this.beatsPerBar = v; return this; }
         public Builder phases(List<String> v) { this.phases = v; return this; }
+        public Builder nextTempo(PendingTempo v) { this.nextTempo = v; return this; }
 
         public BeatFrame build() {
             return new BeatFrame(clusterId, beatIndex, downbeat, phase, hlc, deadlineAt, tempoBpm, windowId,
-                    leaderId, term, beatsPerBar, phases);
+                    leaderId, term, beatsPerBar, phases, nextTempo);
         }
     }
 }

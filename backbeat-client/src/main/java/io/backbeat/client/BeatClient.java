@@ -215,7 +215,7 @@ public final class BeatClient implements AutoCloseable {
         private Connection connection;
         private BeatTransport transport;
         private String agentId;
-        private Duration grace = Duration.ofMillis(250);
+        private Duration grace; // null: fits the tempo (a quarter of the phase, at most 250 ms)
         private Duration hlcMaxOffset = Duration.ofMillis(500);
         private Duration requestTimeout = Duration.ofSeconds(1);
         private BusyPolicy busyPolicy = BusyPolicy.QUEUE_ONE;
@@ -281,7 +281,12 @@ public final class BeatClient implements AutoCloseable {
             return this;
         }
 
-        /** How long after a phase should have started before the client derives it itself (default 250 ms). */
+        /**
+         * How long after a phase should have started before the client derives it itself. Default:
+         * fits the tempo, a quarter of the phase and at most 250 ms (21 ms at 240 BPM with 3 phases,
+         * 125 ms at 40 BPM), so a silent pulse never costs a phase; a fixed grace longer than a phase
+         * makes those phases late ({@link MissedPhasePolicy}).
+         */
         public Builder grace(Duration grace) {
             if (grace.isNegative()) {
                 throw new IllegalArgumentException("grace must be >= 0, got " + grace);

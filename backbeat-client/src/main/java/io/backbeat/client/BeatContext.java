@@ -2,6 +2,7 @@ package io.backbeat.client;
 
 import io.backbeat.api.ClaimState;
 
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -52,6 +53,38 @@ public interface BeatContext {
     /** Adds to the tasks-per-beat metric. */
     void countTasks(int n);
 
-    /** Publishes a StatusClaim for this (beat, phase); best effort, never throws for transport errors. */
+    /**
+     * Publishes a StatusClaim for this (beat, phase); best effort, never throws for transport errors.
+     *
+     * @throws IllegalStateException when this context already reported (one claim per phase and listener)
+     */
     void report(ClaimState state, String detail);
+
+    /** Length of this phase on the grid (its deadline minus its start). */
+    default Duration phaseDuration() {
+        return Duration.between(phaseStart(), deadlineAt());
+    }
+
+    /** Beats in a bar of the grid this phase is on. */
+    int beatsPerBar();
+
+    /** The bar this beat belongs to: {@code floorDiv(beatIndex, beatsPerBar)}. */
+    default long barIndex() {
+        return Math.floorDiv(beatIndex(), (long) beatsPerBar());
+    }
+
+    /** Position of the beat within its bar, 0 for the downbeat. */
+    default int beatInBar() {
+        return (int) Math.floorMod(beatIndex(), (long) beatsPerBar());
+    }
+
+    /**
+     * {@code true} when this phase is delivered after it should have started by more than the grace:
+     * a phase the client could not deliver in time (a silence, a stall) and delivers late because the
+     * listener asked for it ({@link MissedPhasePolicy#DELIVER_LATE}, {@link MissedPhasePolicy#LAST_ONLY});
+     * its {@link #deadline()} is the real one, possibly already past.
+     */
+    default boolean late() {
+        return false;
+    }
 }

@@ -1,6 +1,8 @@
 package io.backbeat.client;
 
 import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Receives the beat. Every method has an empty default: implement what you need.
@@ -57,5 +59,24 @@ public interface BeatListener {
 
     /** Frames are back; {@code correction} is how far the local grid was from the leader's. */
     default void onRecovered(Duration correction) {
+    }
+
+    /**
+     * What this listener gets for phases the client could not deliver in time (read once, when the
+     * listener is added; default {@link MissedPhasePolicy#DELIVER_LATE}).
+     */
+    default MissedPhasePolicy missedPhasePolicy() {
+        return MissedPhasePolicy.DELIVER_LATE;
+    }
+
+    /** A listener that runs {@code action} for every phase: {@code client.addListener(BeatListener.onPhase(ctx -> ...))}. */
+    static BeatListener onPhase(Consumer<? super BeatContext> action) {
+        Objects.requireNonNull(action, "action");
+        return new BeatListener() {
+            @Override
+            public void onPhase(BeatContext ctx) {
+                action.accept(ctx);
+            }
+        };
     }
 }

@@ -17,6 +17,8 @@ final class ClientCounters {
     final LongAdder degradations = new LongAdder();
     final LongAdder recoveries = new LongAdder();
     final LongAdder tasks = new LongAdder();
+    final LongAdder tempoAnnouncements = new LongAdder();
+    final LongAdder missed = new LongAdder();
     final PhaseTimings timings = new PhaseTimings();
     volatile long lastCorrectionNanos;
     volatile long lastFrameLagNanos;
@@ -32,6 +34,7 @@ final class ClientCounters {
         return new ClientStats(received.sum() + signatureRejects, accepted.sum(), drops, dispatched.sum(),
                 derived.sum(), listenerErrors.sum(), skippedBusy.sum(), degraded, degradations.sum(), recoveries.sum(),
                 lastCorrectionNanos, lastFrameLagNanos, term, leaderId, tempoBpm, timings.count(), timings.missed(),
-                timings.totalNanos(), timings.maxNanos(), tasks.sum());
+                timings.totalNanos(), timings.maxNanos(), tasks.sum(),
+                tempoAnnouncements.sum(), missed.sum());
     }
 }

@@ -25,13 +25,17 @@ import java.util.Map;
  * @param callbackNanosTotal    total time spent in phase callbacks, nanoseconds
  * @param callbackNanosMax      longest phase callback so far, nanoseconds
  * @param tasksCounted     tasks counted by listeners through {@link BeatContext#countTasks}
+ * @param tempoAnnouncements pending tempo changes learned from frames ({@code next_tempo_*}) before they applied
+ * @param phasesMissed     phases that could not be delivered in time (after a silence or a stall of the
+ *                         client), counted whatever the {@link MissedPhasePolicy}
  */
 public record ClientStats(long framesReceived, long framesAccepted, Map<DropReason, Long> dropped,
                           long phasesDispatched, long phasesDerived, long listenerErrors, long skippedBusy,
                           boolean degraded, long degradations, long recoveries, long lastCorrectionNanos,
                           long lastFrameLagNanos, long term, String leaderId, double tempoBpm,
                           long callbacksRun, long callbacksPastDeadline, long callbackNanosTotal,
-                          long callbackNanosMax, long tasksCounted) {
+                          long callbackNanosMax, long tasksCounted, long tempoAnnouncements,
+                          long phasesMissed) {
 
     /** Frames dropped for one reason. */
     public long dropped(DropReason reason) {

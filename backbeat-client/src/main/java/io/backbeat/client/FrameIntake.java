@@ -3,6 +3,7 @@ package io.backbeat.client;
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.EpochNanos;
 import io.backbeat.api.GridPosition;
+import io.backbeat.api.PendingTempo;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.client.internal.FrameGate;
@@ -68,6 +69,7 @@ final class FrameIntake {
             if (grid != null) {
                 observeLag(now - grid.phaseStartNanos(f.beatIndex(), phaseIndex));
             }
+            grid = adoptAnnouncedTempo(f, grid);
             localGrid.frameSeen(f.beatIndex(), phaseIndex);
             if (v.newTerm()) {
                 fetcher.probeTerm(f.term(), grid);
@@ -81,6 +83,40 @@ final class FrameIntake {
                 dispatcher.dispatch(new GridPosition(f.beatIndex(), phaseIndex, f.phase(), start, frameDeadline,
                         f.downbeat(), f.tempoBpm()), false, f.hlc());
             }
+        }
+    }
+
+    /**
+     * A frame of this project's pulse says which tempo change is pending ({@code next_tempo_*}, or
+     * nothing): the local grid takes it at once, so the new tempo's downbeat is on the grid (no frame
+     * dropped as off-grid), GRID mode and a degraded client derive it with the new tempo and phase
+     * length, and {@code onTempoChange} comes before its first phase. The replicated timeline is asked
+     * to confirm. A frame without the v1 extensions says nothing about a pending change. Holds the lock.
+     */
+    private Timeline adoptAnnouncedTempo(BeatFrame f, Timeline grid) {
+        if (grid == null || f.beatsPerBar() <= 0) {
+            return grid;
+        }
+        TimelineDescriptor d = grid.descriptor();
+        PendingTempo announced = f.nextTempo();
+        PendingTempo known = d.pending();
+        if (Objects.equals(announced, known)) {
+            return grid;
+        }
+        if (announced == null && (known == null || f.beatIndex() >= known.atBeatIndex())) {
+            return grid; // the known change has applied: the grid already holds it
+        }
+        if (announced != null && known == null && announced.atBeatIndex() <= d.anchorBeatIndex()) {
+            return grid;
+        }
+        try {
+            Timeline updated = Timeline.of(d.withPending(announced));
+            state.timeline = updated;
+            counters.tempoAnnouncements.increment();
+            fetcher.request();
+            return updated;
+        } catch (IllegalArgumentException e) {
+            return grid; // not a change this grid can take (another bar, a past downbeat): the timeline decides
         }
     }
 

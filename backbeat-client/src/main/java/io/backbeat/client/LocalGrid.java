@@ -22,7 +22,9 @@ final class LocalGrid {
     private static final Logger LOG = LoggerFactory.getLogger(BeatClient.class);
 
     private final ClientState state;
+    /** A fixed grace, or null: a quarter of the phase, at most {@link #MAX_AUTO_GRACE_NANOS}. */
     private final Duration grace;
+    static final long MAX_AUTO_GRACE_NANOS = 250_000_000L;
     private final DispatchMode mode;
     private final BeatTransport transport;
     private final TimelineFetcher fetcher;
@@ -140,11 +142,19 @@ final class LocalGrid {
         }
     }
 
+    /** The grace at {@code pos}: the fixed one, or a quarter of its phase (at most 250 ms). */
+    private long graceNanos(GridPosition pos) {
+        if (grace != null) {
+            return grace.toNanos();
+        }
+        return Math.min(MAX_AUTO_GRACE_NANOS, Math.max(1_000_000L, (pos.deadlineNanos() - pos.phaseStartNanos()) / 4));
+    }
+
     /** One wake-up: degrade when the pulse is silent, dispatch what is due; returns the next wake (epoch ns). */
     private long step(Timeline grid) {
         long now = state.clock.epochNanos();
         GridPosition pos = grid.positionAt(now);
-        long graceNs = grace.toNanos();
+        long graceNs = graceNanos(pos);
         long expectedStart;
         if (lastFrameBeat == Long.MIN_VALUE) {
             // no frame yet: give the pulse one phase plus grace from our start
@@ -156,7 +166,7 @@ final class LocalGrid {
         if (silent && !degraded) {
             degraded = true;
             counters.degradations.increment();
-            String why = "no beat frame within " + grace.toMillis() + " ms of the phase start at "
+            String why = "no beat frame within " + graceNs / 1_000_000 + " ms of the phase start at "
                     + Instant.ofEpochSecond(0, expectedStart) + " (transport "
                     + (transport.isConnected() ? "connected" : "disconnected") + ")";
             LOG.warn("degraded: {}; deriving phases from the local grid", why);

@@ -7,7 +7,6 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.WindowId;
 
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /** One (beat, phase) delivery: the {@link BeatContext} every listener of the client receives. */
@@ -21,10 +20,14 @@ final class PhaseContext implements BeatContext {
     private final ClientState state;
     private final LongAdder tasks;
     private final StatusReporter reporter;
-    private final AtomicBoolean reported = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<ClaimState> reported = new java.util.concurrent.atomic.AtomicReference<>();
+    private final int beatsPerBar;
+    private final boolean late;
 
     PhaseContext(GridPosition pos, boolean isDerived, String hlcText, long term, String leader, BeatDeadline deadline,
-                 ClientState state, LongAdder tasks, StatusReporter reporter) {
+                 ClientState state, LongAdder tasks, StatusReporter reporter, int beatsPerBar, boolean late) {
+        this.beatsPerBar = Math.max(1, beatsPerBar);
+        this.late = late;
         this.pos = pos;
         this.isDerived = isDerived;
         this.hlcText = hlcText;
@@ -54,17 +57,22 @@ final class PhaseContext implements BeatContext {
     @Override public Instant deadlineAt() { return EpochNanos.toInstant(pos.deadlineNanos()); }
     @Override public BeatDeadline deadline() { return deadline; }
     @Override public void countTasks(int n) { tasks.add(n); }
+    @Override public int beatsPerBar() { return beatsPerBar; }
+    @Override public boolean late() { return late; }
 
     @Override
     public void report(ClaimState claimState, String detail) {
-        if (!reported.compareAndSet(false, true)) {
-            return; // one claim per (beat, phase) and listener context
+        java.util.Objects.requireNonNull(claimState, "state");
+        if (!reported.compareAndSet(null, claimState)) {
+            throw new IllegalStateException("beat " + pos.beatIndex() + " " + pos.phase() + " was already reported as "
+                    + reported.get() + "; one claim per phase and listener");
         }
         reporter.report(pos, deadline, claimState, detail);
     }
 
     @Override
     public String toString() {
-        return "beat=" + pos.beatIndex() + " phase=" + pos.phase() + " degraded=" + isDerived + " term=" + term;
+        return "beat=" + pos.beatIndex() + " phase=" + pos.phase() + " degraded=" + isDerived + (late ? " late" : "")
+                + " term=" + term;
     }
 }

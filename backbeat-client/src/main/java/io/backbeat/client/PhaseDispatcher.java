@@ -1,9 +1,12 @@
 package io.backbeat.client;
 
 import io.backbeat.api.GridPosition;
+import io.backbeat.api.Timeline;
 import io.backbeat.client.internal.ListenerSlot;
 import io.backbeat.hlc.HybridLogicalClock;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -55,11 +58,21 @@ final class PhaseDispatcher {
         return tempoBpm;
     }
 
-    /** Hands (beat, phase) to every listener unless it is not newer than the last one. Holds the lock. */
+    /** Most missed phases handed to a listener late at once; older ones are only counted. */
+    static final int MAX_LATE = 256;
+    /** Most missed phases counted one by one after a long pause (more are counted at this bound). */
+    private static final int MAX_COUNTED = 100_000;
+
+    /**
+     * Hands (beat, phase) to every listener unless it is not newer than the last one. Phases between
+     * the last one and this one were missed: they are counted, and each listener gets them as its
+     * {@link MissedPhasePolicy} says, marked late, before this one. Holds the lock.
+     */
     void dispatch(GridPosition pos, boolean isDerived, String frameHlc) {
         if (GridPosition.compare(pos.beatIndex(), pos.phaseIndex(), cursorBeat, cursorPhase) <= 0) {
             return;
         }
+        List<GridPosition> missed = missedBefore(pos);
         cursorBeat = pos.beatIndex();
         cursorPhase = pos.phaseIndex();
         counters.dispatched.increment();
@@ -72,14 +85,60 @@ final class PhaseDispatcher {
             double nw = pos.tempoBpm();
             notifyAll(x -> x.onTempoChange(old, nw));
         }
+        String hlcText = frameHlc != null ? frameHlc : hlc.now().toString();
+        for (ListenerSlot s : slots) {
+            if (!missed.isEmpty()) {
+                List<GridPosition> give = switch (s.missedPolicy()) {
+                    case DELIVER_LATE -> missed;
+                    case LAST_ONLY -> missed.subList(missed.size() - 1, missed.size());
+                    case SKIP -> List.of();
+                };
+                List<BeatContext> late = new ArrayList<>(give.size());
+                for (GridPosition m : give) {
+                    late.add(context(m, true, hlc.now().toString(), true));
+                }
+                s.offerLate(late);
+            }
+            s.offerPhase(context(pos, isDerived, hlcText, false));
+        }
+    }
+
+    /** The phases after the cursor and before {@code pos} (the newest {@link #MAX_LATE}), all counted. */
+    private List<GridPosition> missedBefore(GridPosition pos) {
+        Timeline t = state.timeline;
+        if (cursorBeat == Long.MIN_VALUE || t == null) {
+            return List.of();
+        }
+        ArrayDeque<GridPosition> out = new ArrayDeque<>();
+        GridPosition p;
+        try {
+            p = t.following(t.position(cursorBeat, cursorPhase));
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        int n = 0;
+        while (GridPosition.compare(p.beatIndex(), p.phaseIndex(), pos.beatIndex(), pos.phaseIndex()) < 0
+                && n < MAX_COUNTED) {
+            n++;
+            out.addLast(p);
+            if (out.size() > MAX_LATE) {
+                out.removeFirst();
+            }
+            p = t.following(p);
+        }
+        if (n > 0) {
+            counters.missed.add(n);
+        }
+        return new ArrayList<>(out);
+    }
+
+    private PhaseContext context(GridPosition pos, boolean isDerived, String hlcText, boolean late) {
         long nowEpoch = state.clock.epochNanos();
         long deadlineNano = state.clock.nanoTime() + (pos.deadlineNanos() - nowEpoch);
-        PhaseContext ctx = new PhaseContext(pos, isDerived, frameHlc != null ? frameHlc : hlc.now().toString(),
-                Math.max(state.term, 0), state.leaderId, BeatDeadline.at(state.clock, deadlineNano, deadlineWork), state,
-                counters.tasks, reporter);
-        for (ListenerSlot s : slots) {
-            s.offerPhase(ctx);
-        }
+        Timeline t = state.timeline;
+        return new PhaseContext(pos, isDerived, hlcText, Math.max(state.term, 0), state.leaderId,
+                BeatDeadline.at(state.clock, deadlineNano, deadlineWork), state, counters.tasks, reporter,
+                t != null ? t.beatsPerBar() : 1, late);
     }
 
     /** Queues a notice (tempo, leader, degraded, recovered) for every listener. */

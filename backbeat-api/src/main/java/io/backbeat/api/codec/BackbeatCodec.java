@@ -84,6 +84,10 @@ public final class BackbeatCodec {
             if (!f.phases().isEmpty()) {
                 writePhases(g, f.phases());
             }
+            if (f.nextTempo() != null) {
+                writeTempo(g, "next_tempo_bpm", f.nextTempo().tempoBpm());
+                g.writeNumberField("next_tempo_at_beat", f.nextTempo().atBeatIndex());
+            }
             g.writeEndObject();
             g.flush();
             return out.toByteArray();
@@ -106,6 +110,8 @@ public final class BackbeatCodec {
             double tempo = 0;
             int beatsPerBar = 0;
             List<String> phases = List.of();
+            double nextTempo = 0;
+            long nextAt = 0;
             int seen = 0;
             String name;
             while ((name = p.nextFieldName()) != null) {
@@ -124,17 +130,31 @@ public final class BackbeatCodec {
                     case "term" -> { bit = 1024; term = readNonNegative(p, name); }
                     case "beats_per_bar" -> { bit = 2048; beatsPerBar = readBeatsPerBar(p, name); }
                     case "phases" -> { bit = 4096; phases = readPhases(p, name); }
+                    case "next_tempo_bpm" -> { bit = 8192; nextTempo = readTempo(p, name); }
+                    case "next_tempo_at_beat" -> { bit = 16384; nextAt = readLong(p, name); }
                     default -> { bit = 0; p.nextToken(); p.skipChildren(); }
                 }
                 seen = markSeen(seen, bit, name);
             }
             finish(p);
             requireAll(seen, 511, FRAME_REQUIRED);
+            PendingTempo next = null;
+            if ((seen & (8192 | 16384)) != 0) {
+                if ((seen & 8192) == 0 || (seen & 16384) == 0) {
+                    String missing = (seen & 8192) == 0 ? "next_tempo_bpm" : "next_tempo_at_beat";
+                    throw new CodecException(missing, "missing: next_tempo_bpm and next_tempo_at_beat come together");
+                }
+                if (nextAt <= beatIndex || (beatsPerBar > 0 && Math.floorMod(nextAt, beatsPerBar) != 0)) {
+                    throw new CodecException("next_tempo_at_beat", nextAt + " is not a downbeat after beat " + beatIndex
+                            + (beatsPerBar > 0 ? " (bar of " + beatsPerBar + ")" : ""));
+                }
+                next = new PendingTempo(nextTempo, nextAt);
+            }
             if (phases.size() > 0 && !phases.contains(phase)) {
                 throw new CodecException("phase", "'" + phase + "' is not one of the frame's phases " + phases);
             }
             return new BeatFrame(clusterId, beatIndex, downbeat, phase, hlc, EpochNanos.toInstant(deadline), tempo,
-                    windowId, leaderId, term, beatsPerBar, phases);
+                    windowId, leaderId, term, beatsPerBar, phases, next);
         } catch (IOException e) {
             throw syntax(e);
         }

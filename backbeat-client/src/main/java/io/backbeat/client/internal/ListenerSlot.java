@@ -25,7 +25,9 @@ public final class ListenerSlot {
     private final LongAdder errors;
     private final LongAdder skipped;
     private final PhaseTimings timings;
+    private final io.backbeat.client.MissedPhasePolicy missedPolicy;
     private final ArrayDeque<Consumer<BeatListener>> notices = new ArrayDeque<>();
+    private final ArrayDeque<BeatContext> latePhases = new ArrayDeque<>();
     private BeatContext pendingPhase;
     private boolean running;
     private volatile boolean removed;
@@ -40,6 +42,39 @@ public final class ListenerSlot {
         this.policy = policy;
         this.errors = errors;
         this.skipped = skipped;
+        io.backbeat.client.MissedPhasePolicy p;
+        try {
+            p = listener.missedPhasePolicy();
+        } catch (RuntimeException e) {
+            p = null;
+        }
+        this.missedPolicy = p != null ? p : io.backbeat.client.MissedPhasePolicy.DELIVER_LATE;
+    }
+
+    /** What this lane's listener wants for missed phases. */
+    public io.backbeat.client.MissedPhasePolicy missedPolicy() {
+        return missedPolicy;
+    }
+
+    /**
+     * Offers phases that were missed, to run (in order, marked late) before anything offered later;
+     * they are not subject to the busy policy: the listener asked for them. Never blocks.
+     */
+    public void offerLate(java.util.List<BeatContext> late) {
+        if (late.isEmpty()) {
+            return;
+        }
+        synchronized (this) {
+            if (removed) {
+                return;
+            }
+            latePhases.addAll(late);
+            if (running) {
+                return;
+            }
+            running = true;
+        }
+        executor.execute(this::drain);
     }
 
     /** Stops further callbacks (one already running finishes). */
@@ -92,8 +127,11 @@ public final class ListenerSlot {
             synchronized (this) {
                 notice = notices.poll();
                 if (notice == null) {
-                    phase = pendingPhase;
-                    pendingPhase = null;
+                    phase = latePhases.poll();
+                    if (phase == null) {
+                        phase = pendingPhase;
+                        pendingPhase = null;
+                    }
                     if (phase == null || removed) {
                         running = false;
                         return;

@@ -56,6 +56,7 @@ class ListenerSlotTest {
         @Override public BeatDeadline deadline() { return BeatDeadline.at(BeatClock.system(), System.nanoTime() + 1_000_000_000L); }
         @Override public void countTasks(int n) { }
         @Override public void report(ClaimState state, String detail) { }
+        @Override public int beatsPerBar() { return 4; }
     }
 
     final ManualExecutor exec = new ManualExecutor();
