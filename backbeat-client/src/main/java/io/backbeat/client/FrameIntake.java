@@ -97,7 +97,8 @@ final class FrameIntake {
         if (grid == null || f.beatsPerBar() <= 0) {
             return grid;
         }
-        TimelineDescriptor d = grid.descriptor();
+        // a change that has applied is folded into the anchor first, so a newer announcement keeps it
+        TimelineDescriptor d = grid.descriptor().settle(grid.phaseStartNanos(f.beatIndex(), Math.max(0, f.phaseIndex())));
         PendingTempo announced = f.nextTempo();
         PendingTempo known = d.pending();
         if (Objects.equals(announced, known)) {

@@ -45,7 +45,9 @@ public final class TestPulse implements AutoCloseable {
         this.hlc = HybridLogicalClock.create(d.leaderId().isEmpty() ? "test-pulse" : d.leaderId());
         try {
             nc = Nats.connect(new Options.Builder().server(natsUrl).connectionName("backbeat-test-pulse")
-                    .maxReconnects(-1).reconnectWait(Duration.ofMillis(100)).reconnectBufferSize(-1).build());
+                    .maxReconnects(-1).reconnectWait(Duration.ofMillis(100))
+                    // like the pulse: no reconnect buffer, a frame that cannot go out now never arrives late
+                    .reconnectBufferSize(0).build());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
