@@ -1,11 +1,9 @@
 package io.backbeat.pulse;
 
-import io.backbeat.api.BeatFrame;
 import io.backbeat.api.GridPosition;
 import io.backbeat.api.SchedulingClock;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
-import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.hlc.HybridLogicalClock;
 import io.backbeat.consensus.Consensus;
 import io.backbeat.consensus.LeadershipState;
@@ -22,11 +20,14 @@ import java.util.List;
  * the test kit's virtual clock as well as on the system's.
  *
  * <p>Fences, checked in this order right before each publish: leadership and term as consensus
- * sees them now; this node's clock within the bound; no stall of this thread within the last {@link #STALL_QUARANTINE_NANOS}; a leader
- * lease read before the last wait ({@link Consensus#leaseRemainingNanos()}); the phase has not
- * ended. A frame refused by a fence is counted ({@link PulseMetrics#fenced()}) or skipped, never
- * sent late. A new term starts at the next phase boundary and strictly after the highest pair
- * seen on the wire.
+ * sees them now; this node's clock within the bound; no stall of this thread within the last
+ * {@link EmitterFences#STALL_QUARANTINE_NANOS}; a leader lease read before the last wait
+ * ({@link Consensus#leaseRemainingNanos()}); the phase has not ended. A frame refused by a fence is
+ * counted ({@link PulseMetrics#fenced()}) or skipped, never sent late. A new term starts at the next
+ * phase boundary and strictly after the highest pair seen on the wire.
+ *
+ * <p>This class is the scheduling loop; the fences are {@link EmitterFences}, the frames'
+ * encoding and sending {@link FramePublisher}.
  */
 final class BeatEmitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BeatEmitter.class);
@@ -34,14 +35,6 @@ final class BeatEmitter implements AutoCloseable {
     private static final long ENCODE_AHEAD_NANOS = 1_000_000L;
     /** Longest single wait, so leadership and grid changes are noticed within it. */
     private static final long SLICE_NANOS = 20_000_000L;
-    /** A gap this long between two wake-ups means the process was stalled (SIGSTOP, GC, starvation). */
-    static final long STALL_NANOS = 150_000_000L;
-    /**
-     * After a stall nothing is published for this long: longer than an election timeout plus a
-     * heartbeat round, so a replaced leader learns of the higher term first (a lease alone could be
-     * refreshed by the very replies that carry the higher term).
-     */
-    static final long STALL_QUARANTINE_NANOS = 700_000_000L;
 
     /** What the emitter needs from the rest of the node. */
     interface Host {
@@ -102,36 +95,27 @@ final class BeatEmitter implements AutoCloseable {
         }
     }
 
-    private final String clusterId;
     private final String nodeId;
     private final Consensus consensus;
-    private final Sink sink;
     private final PulseMetrics metrics;
     private final SchedulingClock clock;
-    private final HybridLogicalClock hlc;
     private final Host host;
-    private final TimelineDescriptor warmUpSample;
+    private final EmitterFences fences;
+    private final FramePublisher frames;
     private final Thread thread;
     private final java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean closed;
-    private volatile long lastPublishNanos;
-    private long natsDownSinceNanos;
-    private long lastTickNanos;
-    private long quarantineUntilNanos;
-    private long lastStallNanos;
-    private long lastFenceLogNanos;
 
     BeatEmitter(String clusterId, String nodeId, Consensus consensus, Sink sink, PulseMetrics metrics,
                 SchedulingClock clock, HybridLogicalClock hlc, Host host, double bpm, int bar, List<String> phases) {
-        this.clusterId = clusterId;
         this.nodeId = nodeId;
         this.consensus = consensus;
-        this.sink = sink;
         this.metrics = metrics;
         this.clock = clock;
-        this.hlc = hlc;
         this.host = host;
-        this.warmUpSample = TimelineDescriptor.initial(clusterId, 0, bpm, bar, phases);
+        this.fences = new EmitterFences(nodeId, consensus, sink, metrics, clock, host);
+        this.frames = new FramePublisher(nodeId, sink, metrics, clock, hlc, host,
+                TimelineDescriptor.initial(clusterId, 0, bpm, bar, phases));
         this.thread = new Thread(this::run, "backbeat-emitter-" + nodeId);
         this.thread.setDaemon(true);
     }
@@ -155,7 +139,7 @@ final class BeatEmitter implements AutoCloseable {
 
     /** {@link SchedulingClock#nanoTime()} of the last publish, 0 before any. */
     long lastPublishNanos() {
-        return lastPublishNanos;
+        return frames.lastPublishNanos();
     }
 
     @Override
@@ -170,21 +154,19 @@ final class BeatEmitter implements AutoCloseable {
     }
 
     private void run() {
-        lastTickNanos = clock.nanoTime();
+        fences.started();
         running.countDown();
         try {
-            warmUp();
+            frames.warmUp(() -> closed);
         } catch (RuntimeException e) {
             LOG.debug("emitter warm-up failed (continuing cold)", e);
         }
-        lastTickNanos = clock.nanoTime(); // the warm-up is not a stall
-        quarantineUntilNanos = lastTickNanos;
-        lastFenceLogNanos = lastTickNanos - 1_000_000_000L;
+        fences.warm(); // the warm-up is not a stall
         GridPosition last = null;
         long lastTerm = -1;
         while (!closed) {
             try {
-                tick();
+                fences.tick();
                 LeadershipState s = consensus.leadership();
                 TimelineDescriptor d = consensus.committedTimeline();
                 if (!s.leader() || d == null || d.term() != s.term() || !d.leaderId().equals(nodeId)
@@ -198,7 +180,7 @@ final class BeatEmitter implements AutoCloseable {
                     pause(SLICE_NANOS);
                     continue;
                 }
-                String handOver = reasonToHandOver(d);
+                String handOver = fences.handOverReason(d);
                 if (handOver != null) {
                     host.handOver(handOver);
                     if (host.clockProblem() != null) {
@@ -221,18 +203,14 @@ final class BeatEmitter implements AutoCloseable {
                 if (!sleepUntilEpoch(target.phaseStartNanos() - ENCODE_AHEAD_NANOS, d)) {
                     continue; // leadership or grid changed while waiting: re-plan
                 }
-                long e0 = System.nanoTime();
-                BeatFrame frame = BeatFrame.at(grid, target, hlc.now().toString(), nodeId, s.term());
-                byte[] payload = BackbeatCodec.encodeFrame(frame);
-                Object prepared = sink.prepare(payload); // e.g. signed here, not at the instant
-                long encodeNanos = System.nanoTime() - e0;
+                FramePublisher.Encoded frame = frames.encode(grid, target, s.term());
                 // the clock is read before the lease: a stall anywhere after this line expires the lease
                 long leaseFrom = clock.nanoTime();
                 long leaseEnd = leaseFrom + Math.min(consensus.leaseRemainingNanos(), Long.MAX_VALUE / 4);
                 sleepUntilEpoch(target.phaseStartNanos(), null);
-                tick();
+                fences.tick();
                 last = target;
-                if (!fencesPass(target, s)) {
+                if (!fences.pass(target, s)) {
                     if (!consensus.leadership().leader()) {
                         last = null;
                     }
@@ -240,7 +218,7 @@ final class BeatEmitter implements AutoCloseable {
                 }
                 if (clock.nanoTime() - leaseEnd >= 0) {
                     // no majority has confirmed this leadership recently enough: another node may lead already
-                    fenced(target, "no leader lease (a majority has not confirmed this leadership within the "
+                    fences.fenced(target, "no leader lease (a majority has not confirmed this leadership within the "
                             + "lease; peers unreachable, or this node was stalled)");
                     continue;
                 }
@@ -249,7 +227,7 @@ final class BeatEmitter implements AutoCloseable {
                     metrics.skipped(1);
                     continue;
                 }
-                publish(target, payload, prepared, encodeNanos, publishEpoch);
+                frames.publish(target, frame, publishEpoch);
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -261,46 +239,6 @@ final class BeatEmitter implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Leadership, term and stall fences right before a publish. */
-    private boolean fencesPass(GridPosition target, LeadershipState planned) {
-        LeadershipState now = consensus.leadership();
-        if (!now.leader() || now.term() != planned.term() || now.term() < host.highestTerm()) {
-            LOG.info("{} lost leadership before beat {} {}: not publishing", nodeId, target.beatIndex(), target.phase());
-            return false;
-        }
-        String clockWhy = host.clockProblem() != null ? host.clockProblem() : host.holdReason();
-        if (clockWhy != null) {
-            fenced(target, clockWhy);
-            return false;
-        }
-        if (clock.nanoTime() - quarantineUntilNanos < 0) {
-            fenced(target, "woke from a stall of " + lastStallNanos / 1_000_000 + " ms; waiting out the election "
-                    + "timeout before publishing again");
-            return false;
-        }
-        return true;
-    }
-
-    private void publish(GridPosition target, byte[] payload, Object prepared, long encodeNanos, long publishEpoch) {
-        if (!sink.connected()) {
-            metrics.skipped(1); // never buffered for a late delivery
-            return;
-        }
-        long t0 = System.nanoTime();
-        // told before the send: the frame's echo can arrive before publish() returns
-        host.published(target.beatIndex(), target.phaseIndex());
-        try {
-            sink.publish(payload, prepared);
-        } catch (IllegalStateException e) {
-            // the connection dropped between the check and the publish; with no reconnect buffer jnats
-            // refuses the frame rather than hold it for a late delivery
-            metrics.skipped(1);
-            return;
-        }
-        lastPublishNanos = clock.nanoTime();
-        metrics.published(encodeNanos + System.nanoTime() - t0, publishEpoch - target.phaseStartNanos());
     }
 
     /** Phases that ended while we were paused are never published late: counted, and the plan moves on. */
@@ -327,64 +265,18 @@ final class BeatEmitter implements AutoCloseable {
         return target;
     }
 
-    /** Why this leader should give its leadership away now (null: no reason). */
-    private String reasonToHandOver(TimelineDescriptor d) {
-        String clockWhy = host.clockProblem();
-        if (clockWhy != null) {
-            return clockWhy;
-        }
-        long now = clock.nanoTime();
-        long limit = Math.max(phaseNanosNow(d), 250_000_000L);
-        if (sink.connected()) {
-            natsDownSinceNanos = 0;
-            long unconfirmed = host.unconfirmedSinceNanos();
-            if (unconfirmed != 0 && now - unconfirmed > limit) {
-                String why = "this node's frames have not come back from NATS for " + (now - unconfirmed) / 1_000_000
-                        + " ms";
-                host.framesVanish(why);
-                return why;
-            }
-            return null;
-        }
-        if (natsDownSinceNanos == 0) {
-            natsDownSinceNanos = now;
-            return null;
-        }
-        if (now - natsDownSinceNanos > limit) {
-            return "NATS " + sink.status() + " for " + (now - natsDownSinceNanos) / 1_000_000 + " ms";
-        }
-        return null;
-    }
-
     /** The length of the phase in force now on {@code d}'s grid. */
     long phaseNanosNow(TimelineDescriptor d) {
+        return phaseNanos(d, clock.epochNanos());
+    }
+
+    /** The length of the phase in force at {@code epochNanos} (at the anchor before it) on {@code d}'s grid. */
+    static long phaseNanos(TimelineDescriptor d, long epochNanos) {
         try {
-            GridPosition p = Timeline.of(d).positionAt(Math.max(clock.epochNanos(), d.anchorTimeNanos()));
+            GridPosition p = Timeline.of(d).positionAt(Math.max(epochNanos, d.anchorTimeNanos()));
             return p.deadlineNanos() - p.phaseStartNanos();
         } catch (ArithmeticException e) {
             return 1_000_000_000L;
-        }
-    }
-
-    /** Notes a stall when this thread was away far longer than it meant to wait. */
-    private void tick() {
-        long now = clock.nanoTime();
-        long gap = now - lastTickNanos;
-        lastTickNanos = now;
-        if (gap > STALL_NANOS) {
-            lastStallNanos = gap;
-            quarantineUntilNanos = now + STALL_QUARANTINE_NANOS;
-            LOG.warn("{}: the emitter was stalled for {} ms (process paused, GC or CPU starvation); publishing nothing "
-                    + "for {} ms", nodeId, gap / 1_000_000, STALL_QUARANTINE_NANOS / 1_000_000);
-        }
-    }
-
-    private void fenced(GridPosition target, String why) {
-        metrics.fenced();
-        long now = clock.nanoTime();
-        if (now - lastFenceLogNanos > 1_000_000_000L) {
-            lastFenceLogNanos = now;
-            LOG.warn("{} refused to publish beat {} {}: {}", nodeId, target.beatIndex(), target.phase(), why);
         }
     }
 
@@ -402,7 +294,7 @@ final class BeatEmitter implements AutoCloseable {
             }
             clock.sleepUntil(clock.nanoTime() + Math.min(left, SLICE_NANOS));
             if (planned != null) {
-                tick();
+                fences.tick();
                 if (!consensus.leadership().leader() || consensus.committedTimeline() != planned) {
                     return false;
                 }
@@ -430,21 +322,5 @@ final class BeatEmitter implements AutoCloseable {
             return grid.position(p.beatIndex(), p.phaseIndex() - 1);
         }
         return grid.position(p.beatIndex() - 1, grid.phases().size() - 1);
-    }
-
-    /**
-     * Runs the frame encoder until the JIT has compiled it, so the first beats do not pay for
-     * interpretation (at 6 frames a second it would otherwise take minutes to get hot).
-     */
-    private void warmUp() {
-        Timeline grid = Timeline.of(warmUpSample);
-        long sink = 0;
-        GridPosition p = grid.positionAt(warmUpSample.anchorTimeNanos());
-        for (int i = 0; i < 20_000 && !closed; i++) {
-            BeatFrame f = BeatFrame.at(grid, p, hlc.now().toString(), nodeId, 1);
-            sink += BackbeatCodec.encodeFrame(f).length;
-            p = grid.following(p);
-        }
-        LOG.debug("emitter warm ({} bytes encoded)", sink);
     }
 }

@@ -1,9 +1,7 @@
 package io.backbeat.pulse.clock;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +42,8 @@ import java.util.OptionalLong;
  * verdict reached with every member measured (or by more than a bare majority), as long as every
  * peer still measured is where it was then (within half the bound); failing that, undecided.
  *
- * <p>Thread-safe: every method synchronizes on this instance.
+ * <p>Each peer's window is a {@link PeerWindow}; the majority rule of the verdict is
+ * {@link MajorityVerdict}. Thread-safe: every method synchronizes on this instance.
  */
 public final class ClockOffsetEstimator {
     /** Samples kept per peer by {@link #ClockOffsetEstimator()}. */
@@ -63,22 +62,12 @@ public final class ClockOffsetEstimator {
      * offset now and a second from now, since the measurement trails by a probe and a clock may step.
      */
     public static final long JUDGE_AHEAD_MS = 1_000;
-    /** Largest rate believed, as a fraction (5 %): a steeper fit is noise or a stepped clock. */
-    private static final double MAX_RATE = 0.05;
-
-    private record Sample(long offsetNanos, long rttNanos, long t3) {
-    }
-
-    /** The last majority verdict and each peer's offset when it was reached. */
-    private record Decided(ClockVerdict.Status status, Map<String, Long> peerOffsets) {
-    }
-
-    private Decided lastDecided;
 
     private final int window;
     private final long maxAgeNanos;
     private final long maxRttNanos;
-    private final Map<String, ArrayDeque<Sample>> peers = new HashMap<>();
+    private final Map<String, PeerWindow> peers = new HashMap<>();
+    private final MajorityVerdict verdicts = new MajorityVerdict();
 
     /** {@link #DEFAULT_WINDOW} samples, {@link #DEFAULT_MAX_AGE}, {@link #DEFAULT_MAX_RTT}. */
     public ClockOffsetEstimator() {
@@ -120,12 +109,7 @@ public final class ClockOffsetEstimator {
         if (rtt < 0 || rtt > maxRttNanos) {
             return false;
         }
-        ArrayDeque<Sample> w = peers.computeIfAbsent(peerId, k -> new ArrayDeque<>(window));
-        w.removeIf(s -> Math.abs(s.t3() - t3) > maxAgeNanos);
-        if (w.size() == window) {
-            w.removeFirst();
-        }
-        w.addLast(new Sample(offset, rtt, t3));
+        peers.computeIfAbsent(peerId, k -> new PeerWindow(window, maxAgeNanos)).add(offset, rtt, t3);
         return true;
     }
 
@@ -134,13 +118,14 @@ public final class ClockOffsetEstimator {
      * sample, or from the fitted line at the peer's newest sample once a rate is fitted.
      */
     public synchronized OptionalLong peerOffsetNanos(String peerId) {
-        ArrayDeque<Sample> w = peers.get(peerId);
-        return w == null || w.isEmpty() ? OptionalLong.empty() : OptionalLong.of(offsetAt(w, w.peekLast().t3()));
+        PeerWindow w = peers.get(peerId);
+        return w == null || w.isEmpty() ? OptionalLong.empty() : OptionalLong.of(w.offsetAt(w.newestT3()));
     }
 
     /** The round trip of the sample {@link #peerOffsetNanos} uses, nanoseconds. */
     public synchronized OptionalLong peerRttNanos(String peerId) {
-        Sample s = best(peerId);
+        PeerWindow w = peers.get(peerId);
+        PeerWindow.Sample s = w == null ? null : w.best();
         return s == null ? OptionalLong.empty() : OptionalLong.of(s.rttNanos());
     }
 
@@ -150,8 +135,8 @@ public final class ClockOffsetEstimator {
      */
     public synchronized Map<String, Long> peerOffsets() {
         Map<String, Long> out = new HashMap<>();
-        for (Map.Entry<String, ArrayDeque<Sample>> e : peers.entrySet()) {
-            out.put(e.getKey(), offsetAt(e.getValue(), e.getValue().peekLast().t3()));
+        for (Map.Entry<String, PeerWindow> e : peers.entrySet()) {
+            out.put(e.getKey(), e.getValue().offsetAt(e.getValue().newestT3()));
         }
         return Map.copyOf(out);
     }
@@ -170,133 +155,12 @@ public final class ClockOffsetEstimator {
      */
     public synchronized OptionalLong localOffsetNanos(long nowEpochNanos) {
         List<Long> offsets = new ArrayList<>();
-        for (ArrayDeque<Sample> w : peers.values()) {
-            if (fresh(w, nowEpochNanos)) {
-                offsets.add(offsetAt(w, nowEpochNanos));
+        for (PeerWindow w : peers.values()) {
+            if (w.fresh(nowEpochNanos)) {
+                offsets.add(w.offsetAt(nowEpochNanos));
             }
         }
-        return offsets.isEmpty() ? OptionalLong.empty() : medianNearerZero(offsets);
-    }
-
-    /** Minus the median of {@code {0} ∪ offsets}, the middle value nearer zero on an even count. */
-    private static OptionalLong medianNearerZero(Collection<Long> peerOffsets) {
-        List<Long> offsets = new ArrayList<>(peerOffsets);
-        offsets.add(0L);
-        offsets.sort(null);
-        int n = offsets.size();
-        long median = offsets.get(n / 2);
-        if (n % 2 == 0 && Math.abs(offsets.get(n / 2 - 1)) < Math.abs(median)) {
-            median = offsets.get(n / 2 - 1);
-        }
-        return OptionalLong.of(-median);
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> v = new ArrayList<>(values);
-        v.sort(null);
-        int n = v.size();
-        return n % 2 == 1 ? v.get(n / 2) : v.get(n / 2 - 1) / 2 + v.get(n / 2) / 2;
-    }
-
-    /** The most peers whose offsets lie within {@code bound} of one another (a sorted sliding window). */
-    private static List<Long> largestAgreeingGroup(Collection<Long> offsets, long bound) {
-        List<Long> v = new ArrayList<>(offsets);
-        v.sort(null);
-        int bestFrom = 0;
-        int bestTo = 0;
-        int from = 0;
-        for (int to = 0; to < v.size(); to++) {
-            while (v.get(to) - v.get(from) > bound) {
-                from++;
-            }
-            if (to + 1 - from > bestTo - bestFrom) {
-                bestFrom = from;
-                bestTo = to + 1;
-            }
-        }
-        return v.subList(bestFrom, bestTo);
-    }
-
-    /** Every peer measured now that was measured at the last verdict is within {@code tolerance} of where it was. */
-    private static boolean unmoved(Decided d, Map<String, Long> fresh, long tolerance) {
-        int common = 0;
-        for (Map.Entry<String, Long> e : fresh.entrySet()) {
-            Long then = d.peerOffsets().get(e.getKey());
-            if (then == null) {
-                continue;
-            }
-            common++;
-            if (Math.abs(e.getValue() - then) > tolerance) {
-                return false;
-            }
-        }
-        return common > 0;
-    }
-
-    /**
-     * The peer's offset at {@code atEpochNanos}: the fitted line there once a rate is fitted (it averages
-     * the samples' noise as well as following the rate), else the minimum-delay sample's offset.
-     */
-    private long offsetAt(ArrayDeque<Sample> w, long atEpochNanos) {
-        double[] fit = fit(w);
-        if (fit == null) {
-            return best(w).offsetNanos();
-        }
-        double at = fit[1] + fit[0] * (double) (atEpochNanos - w.peekLast().t3()) + w.peekLast().offsetNanos();
-        return (long) Math.max(Long.MIN_VALUE / 2, Math.min(Long.MAX_VALUE / 2, at));
-    }
-
-    private static double slope(ArrayDeque<Sample> w) {
-        double[] fit = fit(w);
-        return fit == null ? Double.NaN : fit[0];
-    }
-
-    /**
-     * Least-squares line of offset over {@code t3} ({@code {slope, intercept}}, the intercept relative
-     * to the newest sample's offset at its {@code t3}), using the samples whose round trip is within
-     * {@code max(1 ms, min)} of the smallest; null while the window is too short or the slope is past 5 %.
-     */
-    private static double[] fit(ArrayDeque<Sample> w) {
-        if (w.size() < MIN_RATE_SAMPLES || w.peekLast().t3() - w.peekFirst().t3() < MIN_RATE_SPAN_MS * 1_000_000) {
-            return null;
-        }
-        long minRtt = Long.MAX_VALUE;
-        for (Sample s : w) {
-            minRtt = Math.min(minRtt, s.rttNanos());
-        }
-        long rttCap = minRtt + Math.max(1_000_000L, minRtt);
-        long x0 = w.peekLast().t3();
-        long y0 = w.peekLast().offsetNanos();
-        int n = 0;
-        double sx = 0;
-        double sy = 0;
-        double sxx = 0;
-        double sxy = 0;
-        double first = Double.NaN;
-        double last = Double.NaN;
-        for (Sample s : w) {
-            if (s.rttNanos() > rttCap) {
-                continue;
-            }
-            double x = s.t3() - x0;
-            double y = s.offsetNanos() - y0;
-            first = Double.isNaN(first) ? x : first;
-            last = x;
-            n++;
-            sx += x;
-            sy += y;
-            sxx += x * x;
-            sxy += x * y;
-        }
-        if (n < MIN_RATE_SAMPLES || last - first < MIN_RATE_SPAN_MS * 1e6) {
-            return null;
-        }
-        double den = n * sxx - sx * sx;
-        if (den <= 0) {
-            return null;
-        }
-        double slope = (n * sxy - sx * sy) / den;
-        return Math.abs(slope) > MAX_RATE ? null : new double[] {slope, (sy - slope * sx) / n};
+        return offsets.isEmpty() ? OptionalLong.empty() : MajorityVerdict.medianNearerZero(offsets);
     }
 
     /**
@@ -305,11 +169,11 @@ public final class ClockOffsetEstimator {
      * runs about 1 % slow against it). Empty until its window is long enough to fit.
      */
     public synchronized OptionalDouble peerRate(String peerId) {
-        ArrayDeque<Sample> w = peers.get(peerId);
+        PeerWindow w = peers.get(peerId);
         if (w == null) {
             return OptionalDouble.empty();
         }
-        double slope = slope(w);
+        double slope = w.slope();
         return Double.isNaN(slope) ? OptionalDouble.empty() : OptionalDouble.of(slope);
     }
 
@@ -321,9 +185,9 @@ public final class ClockOffsetEstimator {
      */
     public synchronized OptionalDouble localRate(long nowEpochNanos) {
         List<Double> rates = new ArrayList<>();
-        for (ArrayDeque<Sample> w : peers.values()) {
-            if (fresh(w, nowEpochNanos)) {
-                double slope = slope(w);
+        for (PeerWindow w : peers.values()) {
+            if (w.fresh(nowEpochNanos)) {
+                double slope = w.slope();
                 if (!Double.isNaN(slope)) {
                     rates.add(slope);
                 }
@@ -359,59 +223,15 @@ public final class ClockOffsetEstimator {
         }
         Map<String, Long> fresh = new HashMap<>();
         Map<String, Long> judged = new HashMap<>(); // the offset now or a second ahead, whichever is larger
-        for (Map.Entry<String, ArrayDeque<Sample>> e : peers.entrySet()) {
-            if (fresh(e.getValue(), nowEpochNanos)) {
-                long now = offsetAt(e.getValue(), nowEpochNanos);
-                long ahead = offsetAt(e.getValue(), nowEpochNanos + JUDGE_AHEAD_MS * 1_000_000);
+        for (Map.Entry<String, PeerWindow> e : peers.entrySet()) {
+            if (e.getValue().fresh(nowEpochNanos)) {
+                long now = e.getValue().offsetAt(nowEpochNanos);
+                long ahead = e.getValue().offsetAt(nowEpochNanos + JUDGE_AHEAD_MS * 1_000_000);
                 fresh.put(e.getKey(), now);
                 judged.put(e.getKey(), Math.abs(ahead) > Math.abs(now) ? ahead : now);
             }
         }
-        int majority = clusterSize / 2 + 1;
-        List<Long> agreeing = new ArrayList<>();
-        agreeing.add(0L);
-        for (Map.Entry<String, Long> e : fresh.entrySet()) {
-            if (Math.abs(judged.get(e.getKey())) <= boundNanos) {
-                agreeing.add(e.getValue());
-            }
-        }
-        int agree = agreeing.size() - 1;
-        // a verdict is remembered (for a later even split) only when every member was measured or it won
-        // by more than a bare majority: otherwise a clock creeping away during a split would carry it along
-        boolean clearView = fresh.size() >= clusterSize - 1;
-        if (clusterSize == 1 || agreeing.size() >= majority) {
-            if (clearView || agreeing.size() > majority) {
-                lastDecided = new Decided(ClockVerdict.Status.TRUSTED, Map.copyOf(fresh));
-            }
-            return new ClockVerdict(ClockVerdict.Status.TRUSTED, fresh.isEmpty() ? OptionalLong.empty()
-                    : OptionalLong.of(-median(agreeing)), fresh.size(), agree,
-                    (agreeing.size()) + " of " + clusterSize + " members agree with this clock");
-        }
-        if (fresh.isEmpty()) {
-            return new ClockVerdict(ClockVerdict.Status.UNMEASURED, OptionalLong.empty(), 0, 0,
-                    "no peer has answered a clock probe yet");
-        }
-        List<Long> others = largestAgreeingGroup(judged.values(), boundNanos);
-        if (others.size() >= majority) {
-            if (clearView || others.size() > majority) {
-                lastDecided = new Decided(ClockVerdict.Status.SKEWED, Map.copyOf(fresh));
-            }
-            return new ClockVerdict(ClockVerdict.Status.SKEWED, OptionalLong.of(-median(others)), fresh.size(), agree,
-                    others.size() + " of " + clusterSize + " members agree on a time beyond the bound from this clock"
-                            + " (judged on the offset now or a second from now at the measured rate, the larger)");
-        }
-        OptionalLong split = medianNearerZero(fresh.values());
-        Decided d = lastDecided;
-        if (d != null && unmoved(d, fresh, boundNanos / 2)) {
-            OptionalLong offset = d.status() == ClockVerdict.Status.SKEWED
-                    ? OptionalLong.of(-median(new ArrayList<>(fresh.values()))) : split;
-            return new ClockVerdict(d.status(), offset, fresh.size(), agree, "no majority reachable ("
-                    + (fresh.size() + 1) + " of " + clusterSize + " members measured, " + (agree + 1)
-                    + " agree); the last majority verdict holds while the peers' offsets stay where they were");
-        }
-        return new ClockVerdict(ClockVerdict.Status.UNDECIDED, split, fresh.size(), agree, "no majority agrees "
-                + "either way (" + (agree + 1) + " of " + clusterSize + " members agree with this clock, "
-                + (fresh.size() + 1) + " measured) and no earlier majority verdict matches the offsets seen now");
+        return verdicts.decide(fresh, judged, boundNanos, clusterSize);
     }
 
     /** Drops every sample of {@code peerId}. */
@@ -426,27 +246,7 @@ public final class ClockOffsetEstimator {
      */
     public synchronized int forgetStale(long nowEpochNanos) {
         int before = peers.size();
-        peers.values().removeIf(w -> !fresh(w, nowEpochNanos));
+        peers.values().removeIf(w -> !w.fresh(nowEpochNanos));
         return before - peers.size();
-    }
-
-    private boolean fresh(ArrayDeque<Sample> w, long nowEpochNanos) {
-        return !w.isEmpty() && Math.abs(nowEpochNanos - w.peekLast().t3()) <= maxAgeNanos;
-    }
-
-    private Sample best(String peerId) {
-        return best(peers.get(peerId));
-    }
-
-    private static Sample best(ArrayDeque<Sample> w) {
-        Sample best = null;
-        if (w != null) {
-            for (Sample s : w) {
-                if (best == null || s.rttNanos() <= best.rttNanos()) {
-                    best = s;
-                }
-            }
-        }
-        return best;
     }
 }

@@ -1,0 +1,86 @@
+package io.backbeat.consensus.ratis;
+
+import io.backbeat.consensus.ConsensusSettings;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * A leader's planned hand-over (Raft leadership transfer: the target starts an election at once),
+ * tried on the most responsive followers first, all attempts within
+ * {@link RatisConsensus#HAND_OVER_BUDGET_MS}.
+ */
+final class RatisHandOver {
+    private static final Logger LOG = LoggerFactory.getLogger(RatisConsensus.class); // its log lines, as before
+
+    private final ConsensusSettings settings;
+    private final RaftGroupId groupId;
+
+    RatisHandOver(ConsensusSettings settings, RaftGroupId groupId) {
+        this.settings = settings;
+        this.groupId = groupId;
+    }
+
+    /** Hands leadership over through {@code client}; does nothing without a client, a server or a peer. */
+    void run(RaftClient client, RaftServer server) {
+        if (client == null || server == null || settings.members().size() < 2) {
+            return;
+        }
+        long deadline = System.nanoTime() + RatisConsensus.HAND_OVER_BUDGET_MS * 1_000_000L;
+        for (String target : responsiveFollowers(server)) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left < 100) {
+                LOG.info("{}: hand-over budget of {} ms spent", settings.nodeId(), RatisConsensus.HAND_OVER_BUDGET_MS);
+                return;
+            }
+            try {
+                long t0 = System.nanoTime();
+                RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(target), left);
+                if (r.isSuccess()) {
+                    LOG.info("{} handed leadership to {} in {} ms", settings.nodeId(), target,
+                            (System.nanoTime() - t0) / 1_000_000L);
+                    return;
+                }
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, r.getException());
+            } catch (IOException | RuntimeException e) {
+                LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Hand-over targets: the followers that answered this leader within the last election timeout,
+     * most recent first (a transfer to a dead peer only waits out its timeout), then the other
+     * members (right after an election Ratis may not have timed any answer yet).
+     */
+    private List<String> responsiveFollowers(RaftServer server) {
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            RoleInfoProto role = server.getDivision(groupId).getInfo().getRoleInfoProto();
+            if (role.hasLeaderInfo()) {
+                role.getLeaderInfo().getFollowerInfoList().stream()
+                        .filter(f -> f.getLastRpcElapsedTimeMs() < RatisConsensus.ELECTION_MAX_MS)
+                        .sorted(java.util.Comparator.comparingLong(ServerRpcProto::getLastRpcElapsedTimeMs))
+                        .map(f -> f.getId().getId().toStringUtf8())
+                        .forEach(out::add);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no follower information: {}", e.toString());
+        }
+        boolean timed = !out.isEmpty();
+        if (!timed) {
+            settings.members().forEach(p -> out.add(p.id()));
+        }
+        out.removeIf(id -> id.equals(settings.nodeId()));
+        return out;
+    }
+}

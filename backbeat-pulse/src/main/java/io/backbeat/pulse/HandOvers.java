@@ -1,0 +1,87 @@
+package io.backbeat.pulse;
+
+import io.backbeat.consensus.Consensus;
+import io.nats.client.Connection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The remedies of a leader that cannot do its job, each on its own daemon thread and at most once
+ * per {@link #COOLDOWN_NANOS}: moving leadership to another member, and resetting a NATS connection
+ * whose frames vanish.
+ */
+final class HandOvers {
+    private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class); // its log lines, as before
+    /** At most one hand-over attempt (and one NATS reset) per this interval. */
+    static final long COOLDOWN_NANOS = 3_000_000_000L;
+
+    private final String nodeId;
+    private final Consensus consensus;
+    private final Connection nats;
+    private final BooleanSupplier closed;
+    private final AtomicBoolean handingOver = new AtomicBoolean();
+    private volatile long lastHandOverNanos;
+    private volatile long lastNatsDropNanos;
+
+    HandOvers(String nodeId, Consensus consensus, Connection nats, BooleanSupplier closed) {
+        this.nodeId = nodeId;
+        this.consensus = consensus;
+        this.nats = nats;
+        this.closed = closed;
+        this.lastHandOverNanos = System.nanoTime() - COOLDOWN_NANOS;
+        this.lastNatsDropNanos = lastHandOverNanos;
+    }
+
+    /**
+     * Asks consensus to move leadership to another member, on a daemon thread (a hand-over blocks for
+     * up to ~1.5 s), at most once per {@link #COOLDOWN_NANOS}.
+     */
+    void request(String why) {
+        if (closed.getAsBoolean() || System.nanoTime() - lastHandOverNanos < COOLDOWN_NANOS
+                || !handingOver.compareAndSet(false, true)) {
+            return;
+        }
+        lastHandOverNanos = System.nanoTime();
+        LOG.warn("{} hands leadership over: {}", nodeId, why);
+        Thread t = new Thread(() -> {
+            try {
+                consensus.yieldLeadership();
+            } catch (RuntimeException e) {
+                LOG.warn("hand-over failed: {}", e.toString());
+            } finally {
+                lastHandOverNanos = System.nanoTime();
+                handingOver.set(false);
+            }
+        }, "backbeat-handover-" + nodeId);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Closes the NATS socket with a reset (no linger: the kernel discards what it has not sent, so a
+     * frame held there is never delivered late when the path heals) and lets jnats reconnect; at
+     * most once per {@link #COOLDOWN_NANOS}.
+     */
+    void dropNatsConnection(String why) {
+        long now = System.nanoTime();
+        if (closed.getAsBoolean() || now - lastNatsDropNanos < COOLDOWN_NANOS) {
+            return;
+        }
+        lastNatsDropNanos = now;
+        LOG.warn("{} drops its NATS connection: {}", nodeId, why);
+        Thread t = new Thread(() -> {
+            try {
+                nats.forceReconnect(io.nats.client.ForceReconnectOptions.FORCE_CLOSE_INSTANCE);
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("forced NATS reconnect failed: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "backbeat-nats-reset-" + nodeId);
+        t.setDaemon(true);
+        t.start();
+    }
+}

@@ -1,0 +1,130 @@
+package io.backbeat.pulse.clock;
+
+import java.util.ArrayDeque;
+
+/**
+ * One peer's samples in {@link ClockOffsetEstimator}: a sliding window of its last accepted exchanges,
+ * anchored at the newest sample's {@code t3}, with the minimum-delay offset, the least-squares rate
+ * fit over the samples whose round trip is near the smallest, and the offset read off that fit.
+ * Not thread-safe: the estimator guards it.
+ */
+final class PeerWindow {
+    /** Largest rate believed, as a fraction (5 %): a steeper fit is noise or a stepped clock. */
+    private static final double MAX_RATE = 0.05;
+
+    /** One exchange: the peer's offset, the round trip, and this node's receive instant. */
+    record Sample(long offsetNanos, long rttNanos, long t3) {
+    }
+
+    private final int capacity;
+    private final long maxAgeNanos;
+    private final ArrayDeque<Sample> w;
+
+    PeerWindow(int capacity, long maxAgeNanos) {
+        this.capacity = capacity;
+        this.maxAgeNanos = maxAgeNanos;
+        this.w = new ArrayDeque<>(capacity);
+    }
+
+    /** Adds a sample, forgetting those more than the maximum age from it and the oldest beyond the capacity. */
+    void add(long offsetNanos, long rttNanos, long t3) {
+        w.removeIf(s -> Math.abs(s.t3() - t3) > maxAgeNanos);
+        if (w.size() == capacity) {
+            w.removeFirst();
+        }
+        w.addLast(new Sample(offsetNanos, rttNanos, t3));
+    }
+
+    boolean isEmpty() {
+        return w.isEmpty();
+    }
+
+    /** The newest sample's {@code t3}; the window must not be empty. */
+    long newestT3() {
+        return w.peekLast().t3();
+    }
+
+    /** The newest sample is within the maximum age of {@code nowEpochNanos}. */
+    boolean fresh(long nowEpochNanos) {
+        return !w.isEmpty() && Math.abs(nowEpochNanos - w.peekLast().t3()) <= maxAgeNanos;
+    }
+
+    /**
+     * The peer's offset at {@code atEpochNanos}: the fitted line there once a rate is fitted (it averages
+     * the samples' noise as well as following the rate), else the minimum-delay sample's offset.
+     */
+    long offsetAt(long atEpochNanos) {
+        double[] fit = fit();
+        if (fit == null) {
+            return best().offsetNanos();
+        }
+        double at = fit[1] + fit[0] * (double) (atEpochNanos - w.peekLast().t3()) + w.peekLast().offsetNanos();
+        return (long) Math.max(Long.MIN_VALUE / 2, Math.min(Long.MAX_VALUE / 2, at));
+    }
+
+    /** The fitted rate, NaN while none is fitted. */
+    double slope() {
+        double[] fit = fit();
+        return fit == null ? Double.NaN : fit[0];
+    }
+
+    /** The sample with the smallest round trip (the newer on a tie), null when empty. */
+    Sample best() {
+        Sample best = null;
+        for (Sample s : w) {
+            if (best == null || s.rttNanos() <= best.rttNanos()) {
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Least-squares line of offset over {@code t3} ({@code {slope, intercept}}, the intercept relative
+     * to the newest sample's offset at its {@code t3}), using the samples whose round trip is within
+     * {@code max(1 ms, min)} of the smallest; null while the window is too short or the slope is past 5 %.
+     */
+    private double[] fit() {
+        if (w.size() < ClockOffsetEstimator.MIN_RATE_SAMPLES
+                || w.peekLast().t3() - w.peekFirst().t3() < ClockOffsetEstimator.MIN_RATE_SPAN_MS * 1_000_000) {
+            return null;
+        }
+        long minRtt = Long.MAX_VALUE;
+        for (Sample s : w) {
+            minRtt = Math.min(minRtt, s.rttNanos());
+        }
+        long rttCap = minRtt + Math.max(1_000_000L, minRtt);
+        long x0 = w.peekLast().t3();
+        long y0 = w.peekLast().offsetNanos();
+        int n = 0;
+        double sx = 0;
+        double sy = 0;
+        double sxx = 0;
+        double sxy = 0;
+        double first = Double.NaN;
+        double last = Double.NaN;
+        for (Sample s : w) {
+            if (s.rttNanos() > rttCap) {
+                continue;
+            }
+            double x = s.t3() - x0;
+            double y = s.offsetNanos() - y0;
+            first = Double.isNaN(first) ? x : first;
+            last = x;
+            n++;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+        }
+        if (n < ClockOffsetEstimator.MIN_RATE_SAMPLES || last - first < ClockOffsetEstimator.MIN_RATE_SPAN_MS * 1e6) {
+            return null;
+        }
+        double den = n * sxx - sx * sx;
+        if (den <= 0) {
+            return null;
+        }
+        double slope = (n * sxy - sx * sy) / den;
+        return Math.abs(slope) > MAX_RATE ? null : new double[] {slope, (sy - slope * sx) / n};
+    }
+}
