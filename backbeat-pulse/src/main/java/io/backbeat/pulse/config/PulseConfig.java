@@ -56,7 +56,8 @@ public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, 
         FLAGS.put("node-id", new String[]{"", "node id (generated when empty)"});
         FLAGS.put("bpm", new String[]{"12", "initial tempo in beats per minute (fractional allowed)"});
         FLAGS.put("bar", new String[]{"8", "beats per bar"});
-        FLAGS.put("phases", new String[]{"plan,work,review", "comma-separated phase names"});
+        FLAGS.put("phases", new String[]{String.join(",", io.backbeat.api.TimelineDescriptor.DEFAULT_PHASES),
+                "comma-separated phase names (the default is the one phase list of the protocol, the test kit and BeatListener)"});
         FLAGS.put("min-bpm", new String[]{"4", "lowest tempo a change may set"});
         FLAGS.put("max-bpm", new String[]{"24", "highest tempo a change may set"});
         FLAGS.put("nats", new String[]{"nats://localhost:4222", "NATS server URL(s), comma-separated"});

@@ -47,7 +47,7 @@ class PulseConfigTest {
         assertThat(d.clusterId()).isEqualTo("chorus-aus-01");
         assertThat(d.bpm()).isEqualTo(12.0);
         assertThat(d.bar()).isEqualTo(8);
-        assertThat(d.phases()).containsExactly("plan", "work", "review");
+        assertThat(d.phases()).containsExactly("plan", "execute", "review");
         assertThat(d.minBpm()).isEqualTo(4.0);
         assertThat(d.maxBpm()).isEqualTo(24.0);
         assertThat(d.natsServers()).containsExactly("nats://localhost:4222");
