@@ -70,6 +70,7 @@ public final class BeatClient implements AutoCloseable {
     private final TimelineFetcher fetcher;
     private final LocalGrid localGrid;
     private final FrameIntake intake;
+    private final StateWatch watch;
 
     private BeatClient(Builder b) {
         this.state = new ClientState(b.clusterId, b.clock);
@@ -92,7 +93,9 @@ public final class BeatClient implements AutoCloseable {
                 this::judgeAgain);
         this.localGrid = new LocalGrid(state, b.grace, b.dispatchMode, transport, fetcher, dispatcher, counters,
                 startedEpoch);
-        this.intake = new FrameIntake(state, gate, counters, fetcher, localGrid, dispatcher);
+        this.watch = new StateWatch(this::computeState, callbacks);
+        localGrid.onStateChange(watch::check);
+        this.intake = new FrameIntake(state, gate, counters, fetcher, localGrid, dispatcher, watch::check);
         transport.subscribeBeats(b.clusterId, intake::onPayload);
         fetcher.request();
         // build() returns with the local grid running (and, on a virtual clock, asleep on it)
@@ -162,9 +165,45 @@ public final class BeatClient implements AutoCloseable {
         return hlc;
     }
 
-    /** Adds a listener; it receives phases from the next one on. Returns a handle that removes it. */
+    /**
+     * Adds a listener; it receives phases from the next one on. Returns a handle that removes it. A
+     * listener added while the client is degraded first gets {@code onDegraded}, so every listener
+     * sees {@code onRecovered} only after its own {@code onDegraded}.
+     */
     public Registration addListener(BeatListener listener) {
-        return dispatcher.addListener(listener);
+        return dispatcher.addListener(listener, localGrid.degraded() ? localGrid.degradedReason() : null);
+    }
+
+    /** Where the client stands now. */
+    public ConnectionState state() {
+        return watch.current();
+    }
+
+    /** Tells {@code listener} of every change of {@link #state()} (on the callback executor, in order). */
+    public Registration addStateListener(java.util.function.Consumer<ConnectionState> listener) {
+        return watch.add(listener);
+    }
+
+    /**
+     * Waits until the client is {@link ConnectionState#LIVE}: the grid known and the pulse's frames
+     * arriving ({@link #descriptor()} is then not null). ({@code build()} still fails when no NATS
+     * server answers at all; once connected, the client rides out outages.)
+     *
+     * @return true when live, false when {@code timeout} passed first or the client was closed
+     */
+    public boolean awaitLive(Duration timeout) throws InterruptedException {
+        return watch.awaitLive(timeout);
+    }
+
+    private ConnectionState computeState() {
+        if (state.closed) {
+            return ConnectionState.CLOSED;
+        }
+        if (localGrid != null && localGrid.degraded()) {
+            return ConnectionState.DEGRADED;
+        }
+        return state.timeline != null && counters.accepted.sum() > 0 && transport.isConnected()
+                ? ConnectionState.LIVE : ConnectionState.CONNECTING;
     }
 
     /**
@@ -206,6 +245,7 @@ public final class BeatClient implements AutoCloseable {
             ownedDeadlineWork.shutdown(); // work already running ends by its deadline
         }
         localGrid.join();
+        watch.check();
     }
 
     /** Options of a {@link BeatClient}. Every value has a sensible default except the NATS servers. */

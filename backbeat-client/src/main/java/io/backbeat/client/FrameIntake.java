@@ -25,9 +25,11 @@ final class FrameIntake {
     private final LocalGrid localGrid;
     private final PhaseDispatcher dispatcher;
     private final List<LongConsumer> lagObservers = new CopyOnWriteArrayList<>();
+    private final Runnable stateChanged;
 
     FrameIntake(ClientState state, FrameGate gate, ClientCounters counters, TimelineFetcher fetcher,
-                LocalGrid localGrid, PhaseDispatcher dispatcher) {
+                LocalGrid localGrid, PhaseDispatcher dispatcher, Runnable stateChanged) {
+        this.stateChanged = stateChanged;
         this.state = state;
         this.gate = gate;
         this.counters = counters;
@@ -84,6 +86,7 @@ final class FrameIntake {
                         f.downbeat(), f.tempoBpm()), false, f.hlc());
             }
         }
+        stateChanged.run();
     }
 
     /**

@@ -37,6 +37,10 @@ final class LocalGrid {
     private long lastFrameBeat = Long.MIN_VALUE;
     private int lastFramePhase = -1;
     private volatile boolean degraded;
+    private volatile String degradedReason = "";
+    private volatile Runnable stateChanged = () -> { };
+    /** When the transport was first seen connected (epoch ns), MIN before: the start-up grace counts from it. */
+    private long connectedEpoch = Long.MIN_VALUE;
 
     LocalGrid(ClientState state, Duration grace, DispatchMode mode, BeatTransport transport, TimelineFetcher fetcher,
               PhaseDispatcher dispatcher, ClientCounters counters, long startedEpoch) {
@@ -76,6 +80,16 @@ final class LocalGrid {
         }
     }
 
+    /** Called (outside the lock) after a degradation or recovery. */
+    void onStateChange(Runnable r) {
+        this.stateChanged = r;
+    }
+
+    /** Why the client is degraded (empty when it is not). */
+    String degradedReason() {
+        return degradedReason;
+    }
+
     /** {@code true} while phases are derived locally. */
     boolean degraded() {
         return degraded;
@@ -107,6 +121,7 @@ final class LocalGrid {
         LOG.info("beat frames are back (beat {} {}); local grid was off by {} ns", f.beatIndex(), f.phase(),
                 correction);
         dispatcher.notifyAll(x -> x.onRecovered(c));
+        degradedReason = "";
     }
 
     private void loop() {
@@ -121,8 +136,12 @@ final class LocalGrid {
                     continue;
                 }
                 long wakeEpoch;
+                boolean was = degraded;
                 synchronized (state.lock) {
                     wakeEpoch = step(grid);
+                }
+                if (was != degraded) {
+                    stateChanged.run();
                 }
                 long wake = state.clock.nanoTime() + (wakeEpoch - state.clock.epochNanos());
                 ready.countDown();
@@ -157,8 +176,15 @@ final class LocalGrid {
         long graceNs = graceNanos(pos);
         long expectedStart;
         if (lastFrameBeat == Long.MIN_VALUE) {
-            // no frame yet: give the pulse one phase plus grace from our start
-            expectedStart = Math.max(grid.positionAt(startedEpoch).deadlineNanos(), startedEpoch);
+            // no frame yet: give the pulse one phase plus grace from when NATS was first reached
+            // (not from build(): a client started before NATS is connecting, not degraded)
+            if (connectedEpoch == Long.MIN_VALUE) {
+                if (!transport.isConnected()) {
+                    return Math.min(now + 50_000_000L, grid.following(pos).phaseStartNanos());
+                }
+                connectedEpoch = Math.max(now, startedEpoch);
+            }
+            expectedStart = Math.max(grid.positionAt(connectedEpoch).deadlineNanos(), connectedEpoch);
         } else {
             expectedStart = grid.following(grid.position(lastFrameBeat, lastFramePhase)).phaseStartNanos();
         }
@@ -170,6 +196,7 @@ final class LocalGrid {
                     + Instant.ofEpochSecond(0, expectedStart) + " (transport "
                     + (transport.isConnected() ? "connected" : "disconnected") + ")";
             LOG.warn("degraded: {}; deriving phases from the local grid", why);
+            degradedReason = why;
             dispatcher.notifyAll(x -> x.onDegraded(why));
         }
         if (silent || mode == DispatchMode.GRID) {

@@ -42,10 +42,14 @@ final class PhaseDispatcher {
         this.deadlineWork = deadlineWork;
     }
 
-    BeatClient.Registration addListener(BeatListener listener) {
+    /** Adds a lane; {@code degradedReason} (not null while the client is degraded) is told to it first. */
+    BeatClient.Registration addListener(BeatListener listener, String degradedReason) {
         Objects.requireNonNull(listener, "listener");
         ListenerSlot slot = new ListenerSlot(listener, callbacks, busyPolicy, counters.listenerErrors,
                 counters.skippedBusy, counters.timings);
+        if (degradedReason != null) {
+            slot.offerNotice(x -> x.onDegraded(degradedReason));
+        }
         slots.add(slot);
         return () -> {
             slot.remove();
