@@ -28,7 +28,7 @@ class SlotSimulationTest {
         List<Long> polls = new ArrayList<>();
         long period = n * SEP;
         for (int i = 0; i < n; i++) {
-            SlotScheduler s = new SlotScheduler(Duration.ofNanos(SEP), n, i, Duration.ZERO, null);
+            SlotScheduler s = SlotScheduler.builder(Duration.ofNanos(SEP)).clones(n).index(i).build();
             long skew = (long) ((rnd.nextDouble() - 0.5) * 0.02 * SEP); // clocks disagree by up to ±1% of a slot
             long t = (long) (rnd.nextDouble() * period); // clones start at random times
             while (t < DURATION) {
@@ -88,7 +88,7 @@ class SlotSimulationTest {
         long period = n * SEP;
         int polls = 0;
         for (int i = 0; i < n; i++) {
-            SlotScheduler s = new SlotScheduler(Duration.ofNanos(SEP), n, i, Duration.ZERO, null);
+            SlotScheduler s = SlotScheduler.builder(Duration.ofNanos(SEP)).clones(n).index(i).build();
             long t = 0;
             while (true) {
                 long p = s.nextPollAt(t);
@@ -103,11 +103,13 @@ class SlotSimulationTest {
     }
 
     @Test
-    void slotsAlignToTheBeatGridsDownbeatAndReslot() {
+    void slotsCountFromTheEpochAndReslot() {
+        // slots are counted from the Unix epoch (issue #14: not from the grid's anchor, which a tempo
+        // change moves); a downbeat on a whole second is then a slot of a 1 s period
         long anchor = 1_757_000_000_000_000_000L;
         Timeline grid = Timeline.of(new TimelineDescriptor("c", anchor, 3, 60, 4, TimelineDescriptor.DEFAULT_PHASES,
                 1, "", null));
-        SlotScheduler s0 = new SlotScheduler(Duration.ofMillis(250), 4, 0, Duration.ZERO, grid);
+        SlotScheduler s0 = SlotScheduler.builder(Duration.ofMillis(250)).clones(4).index(0).build();
         long downbeat0 = grid.beatStartNanos(0);
         assertThat(s0.nextPollAt(downbeat0)).isEqualTo(downbeat0);
         assertThat(s0.nextPollAt(downbeat0 + 1)).isEqualTo(downbeat0 + 1_000_000_000L);

@@ -14,28 +14,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs as much work as fits in a phase, in batches sized from a learned per-item cost.
+ * Runs as much work as fits in a share of a phase, in batches sized from a learned per-item cost.
  *
- * <p><b>The maths.</b> At the start of a run at time {@code t0} with deadline {@code D}:
+ * <p><b>The maths.</b> For a phase that starts at {@code s} and ends at the deadline {@code D} (a
+ * run that is not told the phase start counts from its own start {@code t0}):
  * <pre>
- * stop     = D - safetyMargin
- * budgetEnd = t0 + factor * (stop - t0)          factor from ProgressiveBackoff, 1 without
+ * stop      = D - safetyMargin
+ * budgetEnd = min(stop, s + floor(factor * targetShare * (D - s)))   factor from ProgressiveBackoff, 1 without
  * </pre>
- * Before each batch, at time {@code t}, with {@code R = budgetEnd - t} and per-item estimate {@code c}:
+ * So {@code targetShare} (default 80 %) is a share of the <em>phase</em>: with the defaults the work
+ * uses at most 80 % of it, however it is split into batches. Before each batch, at time {@code t},
+ * with {@code R = budgetEnd - t} and per-item estimate {@code c}:
  * <pre>
- * if R &lt;= 0 or c &gt; R: stop (TIME_BUDGET)
- * size = clamp(floor(targetShare * R / c), 1, maxBatch)      (1, a probe, while c is unknown)
+ * if R &lt;= 0 or c &gt; R: stop (TIME_BUDGET), unless nothing was tried yet in this run (probe, below)
+ * size = clamp(floor(R / c), 1, maxBatch)                    (1, a probe, while c is unknown)
  * </pre>
- * So each batch aims at {@code targetShare} (default 80 %) of the time that is <em>left</em>; batches
- * shrink geometrically towards the stop point, and the estimate is refreshed between them. Within
- * a batch ({@link #runPhase item mode}) every item is timed, fed to the {@link CostEstimator}, and the
- * next item starts only if {@code t + c <= budgetEnd}; items already taken but not started are
- * <em>carried over</em> and processed first in the next run, so nothing is lost or re-queued.
+ * Within a batch ({@link #runPhase item mode}) every item is timed, fed to the {@link CostEstimator},
+ * and the next item starts only if {@code t + c <= budgetEnd}; items already taken but not started
+ * are <em>carried over</em> and processed first in the next run, so nothing is lost or re-queued.
+ *
+ * <p><b>Probe.</b> A run that starts before its stop point always tries at least one item (one
+ * batch of one in batch mode) when work waits, even when the estimate says it does not fit. An
+ * estimate learned from one slow item (longer than a phase) would otherwise stop every later run
+ * before it tried anything, and since nothing would be measured again, for good. Each probe is a new
+ * sample, so the estimate comes back as the cost does (the EWMA geometrically, the percentile window
+ * once the outlier is outranked or evicted; the batch model forgets with factor 0.8).
  *
  * <p>In batch mode ({@link #runPhaseBatched}) a bulk call often has a fixed part (a round trip), so
  * the batcher also fits {@code d = fixed + perItem * n} to the observed batches (least squares with
- * exponential forgetting) and uses {@code size = floor((targetShare * R - fixed) / perItem)}, stopping
- * when {@code fixed + perItem > R}.
+ * exponential forgetting) and uses {@code size = floor((R - fixed) / perItem)}, stopping (after the
+ * probe) when {@code fixed + perItem > R}.
  *
  * <p>Optional: a {@link WorkPrioritizer} orders each batch; a {@link GracefulDegradation} checked at
  * the start of the run switches to essential-only work (non-essential items go to the skip handler);
@@ -47,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *         .costEstimator(CostEstimator.percentile(0.9, 128))
  *         .backoff(ProgressiveBackoff.withDefaults())
  *         .build();
- * PhaseResult r = batcher.runPhase(deadlineNanos, queue, task -> task.run());
+ * PhaseResult r = batcher.runPhase(phaseStartNanos, deadlineNanos, queue, task -> task.run());
  * }</pre>
  *
  * <p><b>Threading.</b> One phase runs at a time: {@code runPhase} on the calling thread, which it
@@ -117,7 +125,8 @@ public final class AdaptiveBatcher<T> {
     /**
      * Batch size for {@code remainingNanos} of budget at a per-item cost of {@code costNanos}:
      * {@code clamp(floor(share * remaining / cost), 1, maxBatch)}; {@code maxBatch} when the cost is 0.
-     * Pure; exposed for tests and for callers who size their own batches.
+     * Pure; exposed for tests and for callers who size their own batches. (The batcher calls it
+     * with share 1: its {@code targetShare} is already in the time budget.)
      */
     public static int batchSize(long remainingNanos, long costNanos, double share, int maxBatch) {
         if (remainingNanos <= 0) {
@@ -133,13 +142,29 @@ public final class AdaptiveBatcher<T> {
     /**
      * Processes items from {@code source} one at a time until the source is empty or the time budget
      * before {@code deadlineNanos} (a {@code System.nanoTime} value, in the injected clock's terms) is
-     * used up. Each item is timed individually.
+     * used up. Each item is timed individually. The phase is taken to start now: the budget is
+     * {@code targetShare} of the time from now to the deadline; use
+     * {@link #runPhase(long, long, WorkSource, ItemProcessor)} when the phase started earlier.
      *
      * @throws IllegalStateException if another run is in progress
      */
     public PhaseResult runPhase(long deadlineNanos, WorkSource<? extends T> source, ItemProcessor<? super T> processor) {
         Objects.requireNonNull(processor, "processor");
-        return run(deadlineNanos, source, processor, null);
+        return run(null, deadlineNanos, source, processor, null);
+    }
+
+    /**
+     * Like {@link #runPhase(long, WorkSource, ItemProcessor)} for the phase
+     * {@code [phaseStartNanos, deadlineNanos)}: the budget ends {@code targetShare} of the phase after
+     * its start (or at the stop point, whichever is first), however late this run starts.
+     *
+     * @throws IllegalArgumentException if the phase starts after its deadline
+     * @throws IllegalStateException    if another run is in progress
+     */
+    public PhaseResult runPhase(long phaseStartNanos, long deadlineNanos, WorkSource<? extends T> source,
+                                ItemProcessor<? super T> processor) {
+        Objects.requireNonNull(processor, "processor");
+        return run(phaseStart(phaseStartNanos, deadlineNanos), deadlineNanos, source, processor, null);
     }
 
     /**
@@ -152,24 +177,59 @@ public final class AdaptiveBatcher<T> {
     public PhaseResult runPhaseBatched(long deadlineNanos, WorkSource<? extends T> source,
                                        BatchProcessor<? super T> processor) {
         Objects.requireNonNull(processor, "processor");
-        return run(deadlineNanos, source, null, processor);
+        return run(null, deadlineNanos, source, null, processor);
     }
 
-    private PhaseResult run(long deadlineNanos, WorkSource<? extends T> source, ItemProcessor<? super T> itemProc,
-                            BatchProcessor<? super T> batchProc) {
+    /**
+     * Like {@link #runPhaseBatched(long, WorkSource, BatchProcessor)} for the phase
+     * {@code [phaseStartNanos, deadlineNanos)} (see {@link #runPhase(long, long, WorkSource, ItemProcessor)}).
+     *
+     * @throws IllegalArgumentException if the phase starts after its deadline
+     * @throws IllegalStateException    if another run is in progress
+     */
+    public PhaseResult runPhaseBatched(long phaseStartNanos, long deadlineNanos, WorkSource<? extends T> source,
+                                       BatchProcessor<? super T> processor) {
+        Objects.requireNonNull(processor, "processor");
+        return run(phaseStart(phaseStartNanos, deadlineNanos), deadlineNanos, source, null, processor);
+    }
+
+    private static Long phaseStart(long phaseStartNanos, long deadlineNanos) {
+        if (deadlineNanos - phaseStartNanos < 0) {
+            throw new IllegalArgumentException("the phase starts (" + phaseStartNanos + ") after its deadline ("
+                    + deadlineNanos + ")");
+        }
+        return phaseStartNanos;
+    }
+
+    /**
+     * End of the time budget: {@code targetShare * factor} of the phase {@code [start, deadline)}
+     * after its start, never after {@code stop}. Pure; exposed for tests.
+     */
+    static long budgetEnd(long start, long deadline, long stop, double share, double factor) {
+        long length = deadline - start;
+        if (length <= 0) {
+            return stop;
+        }
+        long end = start + (long) Math.floor(factor * share * length);
+        return end - stop < 0 ? end : stop;
+    }
+
+    private PhaseResult run(Long phaseStartNanos, long deadlineNanos, WorkSource<? extends T> source,
+                            ItemProcessor<? super T> itemProc, BatchProcessor<? super T> batchProc) {
         Objects.requireNonNull(source, "source");
         if (!running.compareAndSet(false, true)) {
             throw new IllegalStateException("a phase is already running on this AdaptiveBatcher");
         }
         try {
             long t0 = clock.getAsLong();
+            long start = phaseStartNanos == null ? t0 : phaseStartNanos;
             long stop = deadlineNanos - safetyMarginNanos;
             double factor = backoff == null ? 1.0 : backoff.factor();
-            long budgetEnd = stop - t0 > 0 ? t0 + (long) Math.floor(factor * (stop - t0)) : stop;
+            long budgetEnd = budgetEnd(start, deadlineNanos, stop, targetShare, factor);
             boolean essentialOnly = degradation != null
                     && degradation.mode(deadlineNanos - t0) == GracefulDegradation.Mode.ESSENTIAL_ONLY;
 
-            PhaseRun<T> r = new PhaseRun<>(this, source, itemProc, batchProc, budgetEnd, essentialOnly);
+            PhaseRun<T> r = new PhaseRun<>(this, source, itemProc, batchProc, budgetEnd, stop, essentialOnly);
             PhaseResult.StopReason reason = r.run();
             int nProcessed = r.processed;
             int nFailed = r.failed;
@@ -287,7 +347,11 @@ public final class AdaptiveBatcher<T> {
         private Builder() {
         }
 
-        /** Share of the remaining budget each batch aims to use, in (0, 1] (default 0.8). */
+        /**
+         * Share of the phase the work may use, in (0, 1] (default 0.8): the budget ends
+         * {@code share * phase length} after the phase start (and never after the safety margin
+         * before the deadline). 1 fills the phase up to the safety margin.
+         */
         public Builder<T> targetShare(double share) {
             if (!(share > 0.0 && share <= 1.0)) {
                 throw new IllegalArgumentException("targetShare must be in (0, 1]: " + share);

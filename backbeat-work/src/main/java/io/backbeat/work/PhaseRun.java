@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * One run of an {@link AdaptiveBatcher}: sizes each batch from the time left and the learned cost,
  * takes it (carried-over items first), orders and filters it, processes it and learns from it, until
- * the time budget or the source ends. Runs on the caller's thread while the batcher's run is held.
+ * the time budget or the source ends. A run that starts before its stop point tries at least one
+ * item even when the estimate says none fits (the probe), so a stale estimate is always measured
+ * again. Runs on the caller's thread while the batcher's run is held.
  *
  * @param <T> item type
  */
@@ -17,19 +19,23 @@ final class PhaseRun<T> {
     private final ItemProcessor<? super T> itemProc;
     private final BatchProcessor<? super T> batchProc;
     private final long budgetEnd;
+    private final long stop;
     private final boolean essentialOnly;
+    private boolean tried;           // an item was handed to a processor in this run
+    private long lastProbeNanos = -1; // what the last probe took; -1 when the last batch was no probe
     int processed;
     int failed;
     int skipped;
     final List<Integer> sizes = new ArrayList<>();
 
     PhaseRun(AdaptiveBatcher<T> batcher, WorkSource<? extends T> source, ItemProcessor<? super T> itemProc,
-             BatchProcessor<? super T> batchProc, long budgetEnd, boolean essentialOnly) {
+             BatchProcessor<? super T> batchProc, long budgetEnd, long stop, boolean essentialOnly) {
         this.b = batcher;
         this.source = source;
         this.itemProc = itemProc;
         this.batchProc = batchProc;
         this.budgetEnd = budgetEnd;
+        this.stop = stop;
         this.essentialOnly = essentialOnly;
     }
 
@@ -43,20 +49,31 @@ final class PhaseRun<T> {
             long now = b.clock.getAsLong();
             long remaining = budgetEnd - now;
             long cost = b.costNanos();
+            // probe: the first try of a run, and again while the last probe itself fitted the budget
+            boolean probe = stop - now > 0 && (!tried || (lastProbeNanos >= 0 && lastProbeNanos <= remaining));
+            boolean probing = false;
             int size;
             if (batchProc != null && b.batchModel.known()) {
                 long fixed = b.batchModel.fixedNanos();
                 long perItem = b.batchModel.perItemNanos();
                 if (remaining <= 0 || fixed + perItem > remaining) {
+                    if (!probe) {
+                        return PhaseResult.StopReason.TIME_BUDGET;
+                    }
+                    size = 1;
+                    probing = true;
+                } else {
+                    size = Math.max(1, AdaptiveBatcher.batchSize(remaining - fixed, perItem, 1.0,
+                            Math.min(b.maxBatch, b.batchModel.sizeCap())));
+                }
+            } else if (remaining <= 0 || cost > remaining) {
+                if (!probe) {
                     return PhaseResult.StopReason.TIME_BUDGET;
                 }
-                size = Math.max(1, AdaptiveBatcher.batchSize((long) (b.targetShare * remaining) - fixed, perItem, 1.0,
-                        b.maxBatch));
+                size = 1;
+                probing = true;
             } else {
-                if (remaining <= 0 || cost > remaining) {
-                    return PhaseResult.StopReason.TIME_BUDGET;
-                }
-                size = cost < 0 ? 1 : AdaptiveBatcher.batchSize(remaining, cost, b.targetShare, b.maxBatch);
+                size = cost < 0 ? 1 : AdaptiveBatcher.batchSize(remaining, cost, 1.0, b.maxBatch);
             }
             batch.clear();
             while (batch.size() < size && !b.carry.isEmpty()) {
@@ -93,6 +110,7 @@ final class PhaseRun<T> {
             }
             sizes.add(batch.size());
             b.batches++;
+            tried = true;
             if (itemProc != null) {
                 long t = b.clock.getAsLong();
                 for (int i = 0; i < batch.size(); i++) {
@@ -117,6 +135,7 @@ final class PhaseRun<T> {
                     }
                     long after = b.clock.getAsLong();
                     b.estimator.record(after - t);
+                    lastProbeNanos = probing ? after - t : -1;
                     t = after;
                 }
             } else {
@@ -136,6 +155,7 @@ final class PhaseRun<T> {
                 long took = b.clock.getAsLong() - t;
                 b.estimator.record(took, batch.size());
                 b.batchModel.record(batch.size(), took);
+                lastProbeNanos = probing ? took : -1;
             }
         }
     }

@@ -8,8 +8,8 @@
  *       ({@link io.backbeat.work.QueueStats}); Micrometer binding in
  *       {@code backbeat-micrometer}.</li>
  *   <li>{@link io.backbeat.work.AdaptiveBatcher}: learns the per-item cost
- *       ({@link io.backbeat.work.CostEstimator}) and sizes batches to a share of the time left
- *       before a {@code System.nanoTime} deadline; composes
+ *       ({@link io.backbeat.work.CostEstimator}) and fills a share of the phase before a
+ *       {@code System.nanoTime} deadline, always probing so that a stale estimate recovers; composes
  *       {@link io.backbeat.work.ProgressiveBackoff},
  *       {@link io.backbeat.work.GracefulDegradation} and
  *       {@link io.backbeat.work.WorkPrioritizer}.</li>

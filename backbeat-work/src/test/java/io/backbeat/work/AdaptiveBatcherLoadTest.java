@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Synthetic load: an endless supply of items whose cost changes midway (1 ms -> 3 ms, +-20 % noise),
  * phases of a 120 BPM beat (166.7 ms), callbacks delivered 0-3 ms late. The batcher must finish
- * inside the phase in at least 95 % of the phases while keeping the phase busy.
+ * inside the phase in at least 95 % of the phases while keeping the phase busy. Most cases fill the
+ * phase up to the safety margin ({@code targetShare(1.0)}); {@link #defaultShareUsesEightyPercentOfThePhase}
+ * runs the default share.
  */
 class AdaptiveBatcherLoadTest {
 
@@ -30,12 +32,17 @@ class AdaptiveBatcherLoadTest {
         return simulate(estimator, seed, 0.0, 1.0, Duration.ofMillis(2));
     }
 
-    /**
-     * As {@link #simulate(CostEstimator, long)}, plus a tail: each item is {@code tailFactor} times
-     * slower with probability {@code tailProbability}.
-     */
     static Outcome simulate(CostEstimator estimator, long seed, double tailProbability, double tailFactor,
                             Duration safetyMargin) {
+        return simulate(estimator, seed, tailProbability, tailFactor, safetyMargin, 1.0);
+    }
+
+    /**
+     * As {@link #simulate(CostEstimator, long)}, plus a tail: each item is {@code tailFactor} times
+     * slower with probability {@code tailProbability}; the batcher's share of the phase is {@code share}.
+     */
+    static Outcome simulate(CostEstimator estimator, long seed, double tailProbability, double tailFactor,
+                            Duration safetyMargin, double share) {
         AtomicLong now = new AtomicLong(5_000_000_000L);
         long t0 = now.get();
         long switchAt = t0 + PHASES / 2 * PHASE + PHASE / 2; // cost changes in the middle of a phase
@@ -44,6 +51,7 @@ class AdaptiveBatcherLoadTest {
                 .nanoClock(now::get)
                 .costEstimator(estimator)
                 .safetyMargin(safetyMargin)
+                .targetShare(share)
                 .build();
         AtomicLong ids = new AtomicLong();
         WorkSource<Long> endless = WorkSource.fromSupplier(ids::getAndIncrement);
@@ -144,6 +152,21 @@ class AdaptiveBatcherLoadTest {
         assertThat(p90.inTimeShare()).isGreaterThanOrEqualTo(0.95);
         assertThat(wide.inTimeShare()).isGreaterThanOrEqualTo(0.99);
         assertThat(wide.utilAfter()).isGreaterThan(0.8);
+    }
+
+    /** The default share: 80 % of each phase, so nearly no phase overruns even with the heavy tail. */
+    @Test
+    void defaultShareUsesEightyPercentOfThePhase() {
+        Outcome plain = simulate(CostEstimator.ewma(0.2), 42L, 0.0, 1.0, Duration.ofMillis(2), 0.8);
+        Outcome tail = simulate(CostEstimator.ewma(0.2), 42L, 0.02, 4.0, Duration.ofMillis(2), 0.8);
+        report("ewma(0.2) share 0.8", plain);
+        report("ewma(0.2) share 0.8 tail 2%x4 margin 2ms", tail);
+        assertThat(plain.inTimeShare()).isGreaterThanOrEqualTo(0.99);
+        assertThat(tail.inTimeShare()).isGreaterThanOrEqualTo(0.99);
+        for (Outcome o : new Outcome[]{plain, tail}) {
+            assertThat(o.utilBefore()).isBetween(0.7, 0.81);
+            assertThat(o.utilAfter()).isBetween(0.7, 0.81);
+        }
     }
 
     /**

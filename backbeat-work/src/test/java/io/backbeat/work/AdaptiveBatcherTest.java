@@ -51,29 +51,85 @@ class AdaptiveBatcherTest {
     }
 
     @Test
-    void eachBatchUsesEightyPercentOfTheRemainingTime() {
+    void theBudgetIsEightyPercentOfThePhase() {
         AdaptiveBatcher<Integer> batcher = AdaptiveBatcher.<Integer>builder()
                 .nanoClock(now::get).initialCost(Duration.ofMillis(1)).safetyMargin(Duration.ZERO).build();
         List<Integer> seen = new ArrayList<>();
         long deadline = now.get() + 100 * MS;
         PhaseResult r = batcher.runPhase(deadline, endless(), costing(MS, seen));
-        // R=100 -> 80, R=20 -> 16, R=4 -> 3, R=1 -> 1, R=0 -> stop
-        assertThat(r.batchSizes()).containsExactly(80, 16, 3, 1);
-        assertThat(r.processed()).isEqualTo(100);
+        // budget 0.8 x 100 ms: R=80 -> 80, R=0 -> stop
+        assertThat(r.batchSizes()).containsExactly(80);
+        assertThat(r.processed()).isEqualTo(80);
         assertThat(r.stopReason()).isEqualTo(PhaseResult.StopReason.TIME_BUDGET);
         assertThat(r.finishedInTime()).isTrue();
-        assertThat(r.remaining()).isEqualTo(Duration.ZERO);
+        assertThat(r.remaining()).isEqualTo(Duration.ofMillis(20));
         assertThat(r.estimatedCost()).isEqualTo(Duration.ofMillis(1));
-        assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 100).boxed().toList());
+        assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 80).boxed().toList());
     }
 
     @Test
     void safetyMarginMovesTheStopPoint() {
         AdaptiveBatcher<Integer> batcher = AdaptiveBatcher.<Integer>builder()
-                .nanoClock(now::get).initialCost(Duration.ofMillis(1)).safetyMargin(Duration.ofMillis(5)).build();
+                .nanoClock(now::get).initialCost(Duration.ofMillis(1)).safetyMargin(Duration.ofMillis(5))
+                .targetShare(1.0).build();
         PhaseResult r = batcher.runPhase(now.get() + 100 * MS, endless(), costing(MS, new ArrayList<>()));
-        assertThat(r.batchSizes()).containsExactly(76, 15, 3, 1);
+        assertThat(r.batchSizes()).containsExactly(95);
         assertThat(r.remaining()).isEqualTo(Duration.ofMillis(5));
+    }
+
+    @Test
+    void aLateRunCountsTheShareFromThePhaseStart() {
+        AdaptiveBatcher<Integer> batcher = AdaptiveBatcher.<Integer>builder()
+                .nanoClock(now::get).initialCost(Duration.ofMillis(1)).safetyMargin(Duration.ZERO).build();
+        long phaseStart = now.get() - 30 * MS; // the callback comes 30 ms into a 100 ms phase
+        PhaseResult r = batcher.runPhase(phaseStart, phaseStart + 100 * MS, endless(), costing(MS, new ArrayList<>()));
+        assertThat(r.processed()).isEqualTo(50); // budget ends 80 ms after the phase start
+        assertThat(r.remaining()).isEqualTo(Duration.ofMillis(20));
+        PhaseResult b = batcher.runPhaseBatched(now.get(), now.get() + 100 * MS, endless(),
+                batch -> now.addAndGet(batch.size() * MS));
+        assertThat(b.processed()).isEqualTo(80);
+        assertThatThrownBy(() -> batcher.runPhase(now.get() + MS, now.get(), endless(), i -> { }))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("after its deadline");
+    }
+
+    @Test
+    void theBudgetFormula() {
+        // share x factor of the phase from its start, never after the stop point
+        assertThat(AdaptiveBatcher.budgetEnd(1_000, 1_100, 1_095, 0.8, 1.0)).isEqualTo(1_080);
+        assertThat(AdaptiveBatcher.budgetEnd(1_000, 1_100, 1_095, 0.8, 0.5)).isEqualTo(1_040);
+        assertThat(AdaptiveBatcher.budgetEnd(1_000, 1_100, 1_095, 1.0, 1.0)).isEqualTo(1_095);
+        assertThat(AdaptiveBatcher.budgetEnd(1_000, 1_000, 995, 0.8, 1.0)).isEqualTo(995);
+        // System.nanoTime values may be negative or wrap: only differences count
+        assertThat(AdaptiveBatcher.budgetEnd(Long.MAX_VALUE - 50, Long.MAX_VALUE - 50 + 100, Long.MAX_VALUE - 50 + 95,
+                0.8, 1.0)).isEqualTo(Long.MAX_VALUE - 50 + 80);
+    }
+
+    @Test
+    void aProbeIsTriedEvenWhenTheEstimateSaysNothingFits() {
+        AdaptiveBatcher<Integer> batcher = AdaptiveBatcher.<Integer>builder()
+                .nanoClock(now::get).safetyMargin(Duration.ZERO)
+                .costEstimator(CostEstimator.percentile(0.9, 128)).build();
+        // one item of 200 ms: the p90 estimate is 200 ms until 9 cheaper samples outrank it
+        PhaseResult first = batcher.runPhase(now.get() + 100 * MS, numbers(1), costing(200 * MS, new ArrayList<>()));
+        assertThat(first.processed()).isEqualTo(1);
+        assertThat(batcher.stats().estimatedCost()).isEqualTo(Duration.ofMillis(200));
+        // the estimate exceeds the 80 ms budget; the probe finds items cost 1 ms and, since each probe
+        // fits, probing goes on until the estimate has recovered, inside this phase
+        PhaseResult r = batcher.runPhase(now.get() + 100 * MS, endless(), costing(MS, new ArrayList<>()));
+        assertThat(r.batchSizes()).containsExactly(1, 1, 1, 1, 1, 1, 1, 1, 1, 71);
+        assertThat(r.processed()).isEqualTo(80);
+        assertThat(r.finishedInTime()).isTrue();
+        assertThat(batcher.stats().estimatedCost()).isEqualTo(Duration.ofMillis(1));
+        // a probe that does not fit is the only item of its phase
+        AdaptiveBatcher<Integer> slow = AdaptiveBatcher.<Integer>builder()
+                .nanoClock(now::get).initialCost(Duration.ofMillis(500)).safetyMargin(Duration.ZERO).build();
+        PhaseResult one = slow.runPhase(now.get() + 100 * MS, endless(), costing(90 * MS, new ArrayList<>()));
+        assertThat(one.processed()).isEqualTo(1);
+        assertThat(one.stopReason()).isEqualTo(PhaseResult.StopReason.TIME_BUDGET);
+        // no probe once the stop point has passed
+        AdaptiveBatcher<Integer> late = AdaptiveBatcher.<Integer>builder()
+                .nanoClock(now::get).initialCost(Duration.ofMillis(500)).safetyMargin(Duration.ofMillis(5)).build();
+        assertThat(late.runPhase(now.get() + 4 * MS, endless(), costing(MS, new ArrayList<>())).processed()).isZero();
     }
 
     @Test
@@ -82,8 +138,8 @@ class AdaptiveBatcherTest {
                 .nanoClock(now::get).safetyMargin(Duration.ZERO).build();
         assertThat(batcher.stats().estimatedCost()).isEqualTo(Duration.ZERO);
         PhaseResult r = batcher.runPhase(now.get() + 100 * MS, endless(), costing(2 * MS, new ArrayList<>()));
-        // probe 1 (t=2), then R=98 -> floor(0.8*98/2)=39 (t=80), R=20 -> 8 (t=96), R=4 -> 1 (t=98), R=2 -> 1 (t=100)
-        assertThat(r.batchSizes()).containsExactly(1, 39, 8, 1, 1);
+        // budget 80 ms: probe 1 (t=2), then R=78 -> floor(78/2)=39 (t=80), R=0 -> stop
+        assertThat(r.batchSizes()).containsExactly(1, 39);
         assertThat(r.finishedInTime()).isTrue();
         assertThat(batcher.stats().estimatedCost()).isEqualTo(Duration.ofMillis(2));
     }
@@ -111,17 +167,17 @@ class AdaptiveBatcherTest {
         };
         WorkSource<Integer> source = numbers(1_000);
         PhaseResult r = batcher.runPhase(now.get() + 100 * MS, source, proc);
-        // batch of 80: items 0..49 take 50 ms, 50..54 take 10 ms each -> t = 100; item 55 would not fit
+        // budget 80 ms, batch of 80: items 0..49 take 50 ms, 50..52 take 10 ms each -> t = 80; item 53 would not fit
         assertThat(r.batchSizes()).containsExactly(80);
-        assertThat(r.processed()).isEqualTo(55);
-        assertThat(r.carriedOver()).isEqualTo(25);
+        assertThat(r.processed()).isEqualTo(53);
+        assertThat(r.carriedOver()).isEqualTo(27);
         assertThat(r.finishedInTime()).isTrue();
-        assertThat(batcher.stats().carriedOver()).isEqualTo(25);
+        assertThat(batcher.stats().carriedOver()).isEqualTo(27);
 
         // next phase starts with the carried-over items, in order
         seen.clear();
         PhaseResult r2 = batcher.runPhase(now.get() + 100 * MS, source, proc);
-        assertThat(seen.subList(0, 8)).containsExactly(55, 56, 57, 58, 59, 60, 61, 62);
+        assertThat(seen.subList(0, 8)).containsExactly(53, 54, 55, 56, 57, 58, 59, 60);
         assertThat(r2.batchSizes().get(0)).isEqualTo(8); // floor(0.8 * 100 / 10)
         assertThat(r2.finishedInTime()).isTrue();
 
@@ -193,12 +249,19 @@ class AdaptiveBatcherTest {
             now.addAndGet(2 * MS + batch.size() * MS / 2); // fixed 2 ms round trip + 0.5 ms per item
         });
         assertThat(r.batchSizes()).isEqualTo(sizes);
-        // 80 items -> 42 ms; one sample: 525 us/item, no fixed part yet
-        // R=58: floor(0.8*58/0.525)=88 -> 46 ms; two sizes seen: fit gives fixed 2 ms, 0.5 ms/item
-        // R=12: floor((9.6-2)/0.5)=15 -> 9.5 ms; R=2.5: 2 + 0.5 <= 2.5 -> 1 item -> 2.5 ms; R=0: stop
-        assertThat(sizes).containsExactly(80, 88, 15, 1);
+        // budget 80 ms: 80 items -> 42 ms; one sample: 525 us/item, no fixed part yet
+        // R=38: floor(38/0.525)=72 -> 38 ms; R=0: stop. Two sizes seen: fit gives fixed 2 ms, 0.5 ms/item
+        assertThat(sizes).containsExactly(80, 72);
         assertThat(r.finishedInTime()).isTrue();
-        assertThat(r.remaining()).isEqualTo(Duration.ZERO);
+        assertThat(r.remaining()).isEqualTo(Duration.ofMillis(20));
+        // next phase, with the fit: R=80: floor((80-2)/0.5)=156 -> 80 ms
+        sizes.clear();
+        PhaseResult r2 = batcher.runPhaseBatched(now.get() + 100 * MS, endless(), batch -> {
+            sizes.add(batch.size());
+            now.addAndGet(2 * MS + batch.size() * MS / 2);
+        });
+        assertThat(sizes).containsExactly(156);
+        assertThat(r2.remaining()).isEqualTo(Duration.ofMillis(20));
     }
 
     @Test
@@ -220,10 +283,10 @@ class AdaptiveBatcherTest {
         assertThat(s.budgetFactor()).isEqualTo(0.8);
         assertThat(s.worstOverrun()).isGreaterThanOrEqualTo(Duration.ofMillis(20));
 
-        // with factor 0.8 a 100 ms phase gets an 80 ms budget
+        // with factor 0.8 (and share 1) a 100 ms phase gets an 80 ms budget
         AdaptiveBatcher<Integer> fresh = AdaptiveBatcher.<Integer>builder()
                 .nanoClock(now::get).initialCost(Duration.ofMillis(1)).safetyMargin(Duration.ZERO)
-                .backoff(backoff).build();
+                .targetShare(1.0).backoff(backoff).build();
         PhaseResult r = fresh.runPhase(now.get() + 100 * MS, endless(), costing(MS, new ArrayList<>()));
         assertThat(r.budgetFactor()).isEqualTo(0.8);
         assertThat(r.processed()).isEqualTo(80);

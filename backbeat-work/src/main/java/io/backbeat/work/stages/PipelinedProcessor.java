@@ -52,10 +52,11 @@ import org.slf4j.LoggerFactory;
  * going. An item the next stage's queue refuses is counted in {@link StageStats#forwardRefused()}
  * and given to the drop handler.
  *
- * <p><b>Shutdown.</b> {@link #close()} = {@link #shutdown(Duration) shutdown(drainTimeout)}: no new
- * submissions, queued items flow through every stage, then the workers end; after the timeout the
- * workers are interrupted and whatever is still queued is handed to the drop handler. A drain
- * timeout of zero stops at once.
+ * <p><b>Shutdown.</b> {@link #close()} = {@link #shutdown(Duration) shutdown(drainTimeout)}
+ * ({@link Builder#drainTimeout}, default 5 s): no new submissions, queued items flow through every
+ * stage, then the workers end; after the timeout the workers are interrupted and whatever is still
+ * queued is handed to the drop handler. What the shutdown could not finish is logged at WARN and
+ * counted ({@link #unfinishedAtShutdown()}). A drain timeout of zero stops at once.
  *
  * @param <T> payload type
  */
@@ -120,6 +121,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
     private final ItemListener<? super T> dropListener;
     private final long startedNanos;
     private Boolean shutdownOutcome; // guarded by shutdownLock
+    private volatile long unfinished;
 
     private PipelinedProcessor(Builder<T> b) {
         this.clock = b.clock;
@@ -268,7 +270,12 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
                 }
             }
             if (!clean) {
-                interrupted |= stopNow();
+                long before = failedOrRefused();
+                Stopped stopped = stopNow();
+                interrupted |= stopped.interrupted();
+                unfinished = stopped.handedOver() + (failedOrRefused() - before);
+                LOG.warn("pipeline shutdown: the drain timeout of {} expired; {} item(s) not finished"
+                        + " (handed to the drop or failure handler)", timeout, unfinished);
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -278,9 +285,33 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
         }
     }
 
-    /** Closes every queue, interrupts every worker and hands what is left to the drop handler. */
-    private boolean stopNow() {
+    private long failedOrRefused() {
+        long n = 0;
+        for (Stage<T> s : stages) {
+            StageStats st = s.stats();
+            n += st.failed() + st.forwardRefused();
+        }
+        return n;
+    }
+
+    /**
+     * Items the last {@link #shutdown(Duration) shutdown} (or {@link #close()}) could not finish
+     * before its timeout: queued items handed to the drop handler, items whose handler the interrupt
+     * cut short (failure handler) and items a stopped stage refused (drop handler). 0 when every item
+     * drained, or before a shutdown. Any thread.
+     */
+    public long unfinishedAtShutdown() {
+        return unfinished;
+    }
+
+    /**
+     * Closes every queue, interrupts every worker and hands what is left to the drop handler.
+     *
+     * @return how many queued items were handed over, and whether this thread was interrupted meanwhile
+     */
+    private Stopped stopNow() {
         boolean interrupted = false;
+        long left = 0;
         for (Stage<T> s : stages) {
             s.queue.close();
             s.threads.forEach(Thread::interrupt);
@@ -296,16 +327,24 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
                     LOG.warn("pipeline worker {} did not stop after interrupt", t.getName());
                 }
             }
-            List<Stage.Job<T>> left = new ArrayList<>();
-            s.queue.drainTo(left, Integer.MAX_VALUE);
-            for (Stage.Job<T> job : left) {
+            List<Stage.Job<T>> queued = new ArrayList<>();
+            s.queue.drainTo(queued, Integer.MAX_VALUE);
+            for (Stage.Job<T> job : queued) {
                 s.report(dropListener, job, null);
             }
+            left += queued.size();
         }
-        return interrupted;
+        return new Stopped(left, interrupted);
     }
 
-    /** {@code shutdown(drainTimeout)}. */
+    private record Stopped(long handedOver, boolean interrupted) {
+    }
+
+    /**
+     * {@code shutdown(drainTimeout)}: queued items drain through every stage for up to the drain
+     * timeout; what is left after it is handed to the drop handler and counted in
+     * {@link #unfinishedAtShutdown()}.
+     */
     @Override
     public void close() {
         shutdown(drainTimeout);
@@ -424,7 +463,10 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link #close()} lets queued items drain (default 5 s; zero stops at once). */
+        /**
+         * How long {@link #close()} lets queued items drain through every stage (default 5 s; zero
+         * stops at once); see {@link PipelinedProcessor#unfinishedAtShutdown()}.
+         */
         public Builder<T> drainTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
             if (timeout.isNegative()) {

@@ -198,6 +198,73 @@ class PipelinedProcessorTest {
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("bb-shutdown"));
     }
 
+    /** Issue #14: close() lets 500 queued items through every stage when the drain timeout allows it. */
+    @Test
+    void closeDrainsFiveHundredQueuedItems() {
+        List<Long> done = Collections.synchronizedList(new ArrayList<>());
+        List<Long> dropped = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch gate = new CountDownLatch(1);
+        PipelinedProcessor<Long> p = PipelinedProcessor.<Long>builder()
+                .stage("plan", (beat, v) -> {
+                    gate.await(); // holds the first item until everything is queued
+                    return v;
+                })
+                .stage("execute", (beat, v) -> {
+                    TimeUnit.MICROSECONDS.sleep(200);
+                    return v;
+                })
+                .stage("review", (beat, v) -> v)
+                .onComplete((beat, v) -> {
+                    done.add(v);
+                    return v;
+                })
+                .queues(512, OverflowPolicy.REJECT, null)
+                .onDrop((phase, beat, v, e) -> dropped.add(v))
+                .drainTimeout(Duration.ofSeconds(20))
+                .threadNamePrefix("bb-drain500")
+                .build();
+        for (long i = 0; i < 500; i++) {
+            assertThat(p.submit(i, i)).isEqualTo(OfferResult.ACCEPTED);
+        }
+        assertThat(p.stats().get(0).queue().depth()).isGreaterThanOrEqualTo(499); // queued, not yet processed
+        gate.countDown();
+        p.close();
+        assertThat(done).hasSize(500);
+        assertThat(dropped).isEmpty();
+        assertThat(p.unfinishedAtShutdown()).isZero();
+        assertThat(p.submit(500, 500L)).isEqualTo(OfferResult.CLOSED);
+    }
+
+    @Test
+    void closeCountsWhatTheDrainTimeoutLeftUnfinished() {
+        List<Long> dropped = Collections.synchronizedList(new ArrayList<>());
+        List<Long> failed = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch started = new CountDownLatch(1);
+        PipelinedProcessor<Long> p = PipelinedProcessor.<Long>builder()
+                .stage("plan", (beat, v) -> v)
+                .stage("execute", (beat, v) -> {
+                    started.countDown();
+                    Thread.sleep(60_000); // never finishes on its own
+                    return v;
+                })
+                .queues(64, OverflowPolicy.REJECT, null)
+                .onFailure((phase, beat, v, e) -> failed.add(v))
+                .onDrop((phase, beat, v, e) -> dropped.add(v))
+                .drainTimeout(Duration.ofMillis(200))
+                .threadNamePrefix("bb-unfinished")
+                .build();
+        for (long i = 0; i < 10; i++) {
+            assertThat(p.submit(i, i)).isEqualTo(OfferResult.ACCEPTED);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> started.getCount() == 0
+                && p.stats().get(0).queue().depth() == 0);
+        p.close();
+        // item 0 was cut short by the interrupt, 1..9 were still queued at "execute"
+        assertThat(p.unfinishedAtShutdown()).isEqualTo(10);
+        assertThat(failed).containsExactly(0L);
+        assertThat(dropped).containsExactlyInAnyOrder(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+    }
+
     @Test
     void shutdownTimeoutInterruptsStuckWorkersAndHandsLeftoversToTheDropHandler() {
         List<String> dropped = Collections.synchronizedList(new ArrayList<>());
