@@ -12,7 +12,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -121,10 +120,11 @@ public final class BeatDeadline implements Comparable<BeatDeadline> {
         FutureTask<T> f = new FutureTask<>(work);
         executor.execute(f);
         try {
-            return f.get(left, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(true);
-            throw DeadlineExceededException.after(Duration.ofNanos(left));
+            if (!clock.awaitDone(f, deadlineNanoTime)) { // on the deadline's clock: virtual time on a virtual clock
+                f.cancel(true);
+                throw DeadlineExceededException.after(Duration.ofNanos(left));
+            }
+            return f.get();
         } catch (InterruptedException e) {
             f.cancel(true);
             Thread.currentThread().interrupt();

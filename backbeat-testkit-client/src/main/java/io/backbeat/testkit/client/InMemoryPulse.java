@@ -33,8 +33,11 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * Clients it builds run listener callbacks inline (a direct executor), so when
- * {@link VirtualClock#advance} returns every callback due so far has run.
+ * Clients it builds run their listener callbacks and their {@code runWithin} work on the clock's
+ * {@link VirtualClock#executor() executor}, so when {@link VirtualClock#advance} returns every
+ * callback due so far has run, or is asleep on the clock: a listener models work that takes time
+ * with {@link VirtualClock#sleep} (or {@code advance} inside the callback), {@code runWithin}
+ * completes or times out on virtual time, and the busy policy and deadlines behave as on real time.
  */
 public final class InMemoryPulse {
     private final VirtualClock clock;
@@ -64,10 +67,13 @@ public final class InMemoryPulse {
         return new InMemoryPulse(clock, descriptor);
     }
 
-    /** A client builder wired to this pulse and clock, with inline callbacks. */
+    /**
+     * A client builder wired to this pulse and clock: callbacks and {@code runWithin} work on
+     * {@link VirtualClock#executor()}, so they take part in virtual time.
+     */
     public BeatClient.Builder clientBuilder() {
         return BeatClient.builder(descriptor.clusterId()).transport(transport()).clock(clock)
-                .callbackExecutor(Runnable::run);
+                .callbackExecutor(clock.executor()).deadlineExecutor(clock.executor());
     }
 
     /** A transport connected to this pulse. */
@@ -152,20 +158,29 @@ public final class InMemoryPulse {
 
     private void scheduleNext() {
         GridPosition next = Timeline.of(descriptor).nextPhaseAfter(clock.epochNanos());
-        clock.scheduleAtEpoch(next.phaseStartNanos(), () -> publish(next));
+        clock.scheduleAtEpoch(next.phaseStartNanos(), this::publishDue);
     }
 
-    private void publish(GridPosition pos) {
-        if (!silent) {
-            TimelineDescriptor d = descriptor;
-            BeatFrame f = BeatFrame.at(Timeline.of(d), pos, hlc.now().toString(), d.leaderId(), d.term());
-            published.add(f);
-            byte[] bytes = BackbeatCodec.encodeFrame(f);
-            for (Consumer<byte[]> s : sinks) {
-                s.accept(bytes);
-            }
-        }
+    /**
+     * At a phase start: the next frame is scheduled first (so that a callback run inline that
+     * advances the clock meets it), then this one is sent, on the grid as it is now (a tempo change
+     * or failover made since it was scheduled counts).
+     */
+    private void publishDue() {
+        TimelineDescriptor d = descriptor;
+        Timeline grid = Timeline.of(d);
+        long at = clock.epochNanos();
+        GridPosition pos = grid.positionAt(at);
         scheduleNext();
+        if (silent || pos.phaseStartNanos() != at) {
+            return;
+        }
+        BeatFrame f = BeatFrame.at(grid, pos, hlc.now().toString(), d.leaderId(), d.term());
+        published.add(f);
+        byte[] bytes = BackbeatCodec.encodeFrame(f);
+        for (Consumer<byte[]> s : sinks) {
+            s.accept(bytes);
+        }
     }
 
     /** Convenience: the instant of the virtual wall clock. */

@@ -1,16 +1,21 @@
 package io.backbeat.testkit.client;
 
+import io.backbeat.api.EpochClock;
 import io.backbeat.client.BeatContext;
 import io.backbeat.client.BeatListener;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A listener that records every callback, for tests: the phases with their wall-clock arrival,
- * and the degraded/recovered/leader/tempo notices. Thread-safe.
+ * A listener that records every callback, for tests: the phases with their arrival on the wall
+ * clock, and the degraded/recovered/leader/tempo notices. Arrivals are read from the clock the
+ * client runs on (the clock of each context's deadline: virtual time on a {@code VirtualClock},
+ * the system clock otherwise), or from the clock given to {@link #RecordingListener(EpochClock)}.
+ * Thread-safe.
  */
 public class RecordingListener implements BeatListener {
 
@@ -25,10 +30,21 @@ public class RecordingListener implements BeatListener {
 
     private final List<Seen> phases = new CopyOnWriteArrayList<>();
     private final List<String> notices = new CopyOnWriteArrayList<>();
+    private final EpochClock clock; // null: the client's, from the context
+
+    /** Stamps arrivals with the clock the client runs on (that of each context's deadline). */
+    public RecordingListener() {
+        this.clock = null;
+    }
+
+    /** Stamps arrivals with {@code clock} (a {@code VirtualClock}, {@code BeatClock.system()}, ...). */
+    public RecordingListener(EpochClock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
 
     @Override
     public void onPhase(BeatContext ctx) {
-        long now = io.backbeat.api.EpochNanos.of(java.time.Instant.now());
+        long now = (clock != null ? clock : ctx.deadline().clock()).epochNanos();
         phases.add(new Seen(ctx.beatIndex(), ctx.phaseIndex(), ctx.phase(), ctx.degraded(), ctx.term(),
                 io.backbeat.api.EpochNanos.of(ctx.phaseStart()), io.backbeat.api.EpochNanos.of(ctx.deadlineAt()), now,
                 ctx.tempoBpm()));
