@@ -171,7 +171,9 @@ public final class BeatClient implements AutoCloseable {
      * sees {@code onRecovered} only after its own {@code onDegraded}.
      */
     public Registration addListener(BeatListener listener) {
-        return dispatcher.addListener(listener, localGrid.degraded() ? localGrid.degradedReason() : null);
+        synchronized (state.lock) { // the degradation and its notice happen under the lock: seen together or not at all
+            return dispatcher.addListener(listener, localGrid.degraded() ? localGrid.degradedReason() : null);
+        }
     }
 
     /** Where the client stands now. */
