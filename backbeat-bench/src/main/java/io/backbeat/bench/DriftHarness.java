@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * What {@code /drift} reads on three pulse processes at a tempo, one of them ({@code d1}) with a clock
- * running at {@code rate} (default 1.01: 1 % fast, the seed's PER-003 limit) from its start
+ * running at {@code rate} (default 1.01: 1 % fast, the drift limit of the Go pulse (PER-003)) from its start
  * ({@link FakeClockFile}). Samples every node's {@code timer_drift_percent}, {@code clock_rate_ppm} and
  * {@code drift_source} every 5 s and reports when d1 first read 1.0 ± 0.2 % (and stayed there) and the
  * largest reading of the true clocks after their first 30 s.

@@ -120,7 +120,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         metrics.gauge("backbeat.tempo.bpm", "tempo in force now on the replicated timeline (the same on every node; "
                 + "NaN before a timeline is committed)", readings, NodeReadings::tempoInForce);
         metrics.gauge("backbeat.timer.drift.ratio", "this node's clock rate error, signed ratio (0.01 = 1 % fast, the "
-                + "seed's drift limit): against the leader's frames on a follower, against the peers' clocks on the "
+                + "Go pulse's drift limit): against the leader's frames on a follower, against the peers' clocks on the "
                 + "leader; NaN until measured", readings, NodeReadings::driftRatio);
         metrics.gauge("backbeat.ready", "1 while /ready answers 200 (this node can serve its role), else 0", health,
                 h -> h.notReadyReasons().isEmpty() ? 1 : 0);

@@ -25,8 +25,8 @@ public interface PulseAdmin {
     }
 
     /**
-     * GET /drift: the seed's fields, with {@code timerDriftPercent} the magnitude of this node's clock
-     * <b>rate</b> error in percent (0 until measured; the seed's limit is 1 %) and {@code clockRatePpm} the
+     * GET /drift: the Go pulse's fields, with {@code timerDriftPercent} the magnitude of this node's clock
+     * <b>rate</b> error in percent (0 until measured; the Go pulse's limit is 1 %) and {@code clockRatePpm} the
      * same signed, in parts per million (positive = this clock runs fast; null until measured), from
      * {@code driftSource}: {@code "frames"} (the slope of the leader's frames' delivery-latency floor
      * over a minute, on a follower) or {@code "peers"} (the clock probes, on the leader or without

@@ -16,7 +16,7 @@ import java.util.UUID;
 
 /**
  * The pulse's configuration, parsed from flags ({@code --name value}, {@code --name=value} or the
- * seed's {@code -name value}) and environment variables. Precedence: flag, then environment, then
+ * Go pulse's {@code -name value}) and environment variables. Precedence: flag, then environment, then
  * default. Every bad value raises {@link ConfigException} naming the flag.
  */
 public record PulseConfig(String clusterId, String nodeId, double bpm, int bar, List<String> phases, double minBpm,

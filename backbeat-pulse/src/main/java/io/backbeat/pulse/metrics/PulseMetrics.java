@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The pulse's meters, with the seed's Prometheus names where it had them. Every node exports the same
+ * The pulse's meters, with the Go pulse's Prometheus names where it had them. Every node exports the same
  * set; {@code docs/operations.md} (Metrics) gives each one's exact meaning, unit and sign.
  *
  * <p>Delivery latency and publish jitter are <b>signed</b> histograms ({@code _bucket} series with
