@@ -2,29 +2,16 @@ package io.backbeat.testkit;
 
 import io.backbeat.api.BeatClock;
 
-import java.lang.management.LockInfo;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -57,32 +44,17 @@ public final class VirtualClock implements BeatClock {
     /** How long a settle waits before it looks at what a busy thread is blocked on. */
     private static final long LOCK_LOOK_AFTER_NANOS = 2_000_000L;
 
-    private record Action(long at, long seq, Runnable task) {
-    }
-
-    /** A thread asleep until {@code deadline}, or (an awaiter) until {@code until} is done. */
-    private record Sleeper(long deadline, Future<?> until) {
-    }
-
     private final long epochBase;
+    // the rest is guarded by this clock's lock, the monitor every thread that waits on the clock waits on
     private long now; // monotonic nanoseconds since creation
-    private long wakeHorizon; // sleepers wake once this reaches their deadline: after the instant's actions ran
-    private long awaitHorizon; // awaiters wake once this reaches their deadline: after the instant's sleepers ran
-    private long seq;
-    private final Map<Thread, Sleeper> sleepers = new HashMap<>();
+    private final Sleepers sleepers = new Sleepers(this);
     private final Set<Thread> participants = new HashSet<>();
     /** Threads that advanced the clock from outside its executor (the tests' own): reading never enrols them. */
     private final Set<Thread> drivers = new HashSet<>();
-    /** Threads of {@link #executor()} running a task. */
-    private final Set<Thread> workers = new HashSet<>();
-    /** Tasks handed to {@link #executor()} and not yet ended (identity). */
-    private final Set<Runnable> liveTasks = Collections.newSetFromMap(new IdentityHashMap<>());
-    private int pendingTasks; // handed over, not yet started
     private Thread advancer; // the thread inside advance, null when none
     private int advanceDepth;
-    private final PriorityQueue<Action> actions = new PriorityQueue<>(
-            (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
-    private volatile Executor executor;
+    private final ScheduledActions actions = new ScheduledActions();
+    private final ClockExecutor executor = new ClockExecutor(this, participants);
 
     private VirtualClock(long epochBase) {
         this.epochBase = epochBase;
@@ -189,21 +161,12 @@ public final class VirtualClock implements BeatClock {
      * nothing to shut down.
      */
     public Executor executor() {
-        Executor e = executor;
-        if (e == null) {
-            synchronized (this) {
-                if (executor == null) {
-                    executor = new ClockExecutor();
-                }
-                e = executor;
-            }
-        }
-        return e;
+        return executor;
     }
 
     /** Runs {@code task} on the advancing thread when the monotonic clock reaches {@code nanoTime}. */
     public synchronized void schedule(long nanoTime, Runnable task) {
-        actions.add(new Action(nanoTime, seq++, task));
+        actions.add(nanoTime, task);
     }
 
     /** Runs {@code task} when the wall clock reaches {@code epochNanos}. */
@@ -228,7 +191,7 @@ public final class VirtualClock implements BeatClock {
         Thread me = Thread.currentThread();
         long target;
         synchronized (this) {
-            if (advancer != null && advancer != me && drivers.contains(me) && !workers.contains(me)) {
+            if (advancer != null && advancer != me && drivers.contains(me) && !executor.isWorker(me)) {
                 // a test thread while another thread advances: its turn comes when that one is done
                 while (advancer != null) {
                     try {
@@ -267,14 +230,14 @@ public final class VirtualClock implements BeatClock {
      * it drove it before and nobody advances it now. Holds the lock.
      */
     private boolean mustLead(Thread me) {
-        return advancer == me || (advancer == null && drivers.contains(me) && !workers.contains(me));
+        return advancer == me || (advancer == null && drivers.contains(me) && !executor.isWorker(me));
     }
 
     /** {@code me} (nobody else advancing) becomes the advancing thread, nested or not. Holds the lock. */
     private void lead(Thread me) {
         advancer = me;
         advanceDepth++;
-        if (!workers.contains(me)) {
+        if (!executor.isWorker(me)) {
             drivers.add(me);
             participants.remove(me);
         }
@@ -296,28 +259,8 @@ public final class VirtualClock implements BeatClock {
 
     /** Sleeps as a participant until {@code deadline} (or {@code until} is done). Holds the lock. */
     private void waitAsSleeper(Thread me, long deadline, Future<?> until) throws InterruptedException {
-        sleepers.put(me, new Sleeper(deadline, until));
         participants.add(me);
-        notifyAll();
-        try {
-            if (until == null) {
-                while (wakeHorizon < deadline) {
-                    wait();
-                }
-            } else {
-                boolean followed = liveTasks.contains(until);
-                while (awaitHorizon < deadline && !until.isDone()) {
-                    if (followed) {
-                        wait(); // the clock's executor notifies when a task ends
-                    } else {
-                        wait(1);
-                    }
-                }
-            }
-        } finally {
-            sleepers.remove(me);
-            notifyAll();
-        }
+        sleepers.sleep(me, deadline, until, until != null && executor.follows(until));
     }
 
     private void run(long target, BooleanSupplier stop) {
@@ -328,43 +271,29 @@ public final class VirtualClock implements BeatClock {
             }
             List<Runnable> due = new ArrayList<>();
             synchronized (this) {
-                long next = target;
-                for (Sleeper s : sleepers.values()) {
-                    if (s.deadline > now && s.deadline < next) {
-                        next = s.deadline;
-                    }
-                }
-                if (!actions.isEmpty() && actions.peek().at < next) {
-                    next = Math.max(now, actions.peek().at);
+                long next = sleepers.nextDeadline(now, target);
+                if (actions.dueBefore(next)) {
+                    next = Math.max(now, actions.firstAt());
                 }
                 now = Math.max(now, next);
-                while (!actions.isEmpty() && actions.peek().at <= now) {
-                    due.add(actions.poll().task);
-                }
+                actions.takeDue(now, due);
             }
             for (Runnable r : due) {
                 r.run(); // an instant's actions (e.g. the pulse's frame) come before the sleepers due then
             }
             synchronized (this) {
-                wakeHorizon = Math.max(wakeHorizon, now);
-                notifyAll();
+                sleepers.wakeUntil(now);
             }
             settle();
-            boolean awaitersDue = false;
+            boolean awaitersDue;
             synchronized (this) {
-                for (Sleeper s : sleepers.values()) {
-                    if (s.until != null && s.deadline <= now && awaitHorizon < s.deadline) {
-                        awaitersDue = true;
-                    }
-                }
-                awaitHorizon = Math.max(awaitHorizon, now);
-                notifyAll();
+                awaitersDue = sleepers.releaseAwaitersUntil(now);
             }
             if (awaitersDue) {
                 settle(); // a waiter for work due at this instant wakes after the work's own thread
             }
             synchronized (this) {
-                boolean pending = !actions.isEmpty() && actions.peek().at <= target;
+                boolean pending = actions.dueBy(target);
                 if (now >= target && !pending) {
                     return;
                 }
@@ -393,8 +322,8 @@ public final class VirtualClock implements BeatClock {
                         break;
                     }
                 }
-                if (busy == null && pendingTasks > 0) {
-                    busy = pendingTasks + " task(s) handed to the clock's executor";
+                if (busy == null && executor.pendingTasks() > 0) {
+                    busy = executor.pendingTasks() + " task(s) handed to the clock's executor";
                 }
                 if (busy == null) {
                     return;
@@ -416,21 +345,10 @@ public final class VirtualClock implements BeatClock {
 
     /** Whether {@code t} lets time move on. Holds the lock. */
     private boolean quiet(Thread t, Thread me, boolean lookAtLocks) {
-        Sleeper s = sleepers.get(t);
-        if (s != null) {
-            return asleep(t, s);
+        if (sleepers.contains(t)) {
+            return sleepers.asleep(t);
         }
         return lookAtLocks && stuck(t, me);
-    }
-
-    private boolean asleep(Thread t, Sleeper s) {
-        if (t.isInterrupted()) {
-            return false; // about to wake
-        }
-        if (s.until == null) {
-            return s.deadline > wakeHorizon;
-        }
-        return s.deadline > awaitHorizon && !s.until.isDone();
     }
 
     /**
@@ -438,86 +356,7 @@ public final class VirtualClock implements BeatClock {
      * cannot run before time moves on, so advance does not wait for it (it catches up later).
      */
     private boolean stuck(Thread t, Thread me) {
-        Thread.State st = t.getState();
-        if (st != Thread.State.BLOCKED && st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
-            return false;
-        }
-        ThreadInfo info = Jvm.THREADS.getThreadInfo(t.getId());
-        if (info == null) {
-            return false;
-        }
-        LockInfo lock = info.getLockInfo();
-        long owner = info.getLockOwnerId();
-        if (lock == null || owner < 0) {
-            return false;
-        }
-        if (lock.getIdentityHashCode() == System.identityHashCode(this)
-                && lock.getClassName().equals(VirtualClock.class.getName())) {
-            return false; // it wants this clock: it runs as soon as we wait
-        }
-        if (owner == me.getId()) {
-            return true;
-        }
-        for (Map.Entry<Thread, Sleeper> e : sleepers.entrySet()) {
-            if (e.getKey().getId() == owner) {
-                return asleep(e.getKey(), e.getValue());
-            }
-        }
-        return false;
-    }
-
-    /** The JVM's thread bean, loaded on first need (it takes a while). */
-    private static final class Jvm {
-        static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    }
-
-    /** The executor of {@link #executor()}: every task is followed from hand-over to end. */
-    private final class ClockExecutor implements Executor {
-        private final AtomicInteger threads = new AtomicInteger();
-        private final ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), r -> {
-                    Thread t = new Thread(r, "virtual-clock-worker-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-
-        @Override
-        public void execute(Runnable task) {
-            Objects.requireNonNull(task, "task");
-            synchronized (VirtualClock.this) {
-                pendingTasks++;
-                liveTasks.add(task);
-            }
-            try {
-                pool.execute(() -> runTask(task));
-            } catch (RuntimeException | Error e) {
-                synchronized (VirtualClock.this) {
-                    pendingTasks--;
-                    liveTasks.remove(task);
-                    VirtualClock.this.notifyAll();
-                }
-                throw e;
-            }
-        }
-
-        private void runTask(Runnable task) {
-            Thread me = Thread.currentThread();
-            synchronized (VirtualClock.this) {
-                pendingTasks--;
-                workers.add(me);
-                participants.add(me);
-            }
-            try {
-                task.run();
-            } finally {
-                synchronized (VirtualClock.this) {
-                    workers.remove(me);
-                    participants.remove(me);
-                    liveTasks.remove(task);
-                    VirtualClock.this.notifyAll();
-                }
-                Thread.interrupted(); // a cancellation's interrupt stays with the task it was meant for
-            }
-        }
+        long owner = LockOwners.ownerOf(t, this); // -1 also when it wants this clock: it runs as soon as we wait
+        return owner >= 0 && (owner == me.getId() || sleepers.asleep(owner));
     }
 }

@@ -3,7 +3,6 @@ package io.backbeat.work;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -83,22 +82,13 @@ public final class AdaptiveBatcher<T> {
     final WorkPrioritizer<? super T> prioritizer;
     private final GracefulDegradation degradation;
     final Predicate<? super T> essential;
-    private final Consumer<? super T> skipHandler;
+    final ItemHandlers<T> handlers;
     private final ProgressiveBackoff backoff;
-    private final BiConsumer<? super T, ? super Exception> failureHandler;
     final LongSupplier clock;
 
     private final AtomicBoolean running = new AtomicBoolean(); // one run at a time, not re-entrant
     final ArrayDeque<T> carry = new ArrayDeque<>();    // touched only while 'running' is held
-
-    // written only while 'running' is held
-    private long phases;
-    private long phasesInTime;
-    long batches;
-    private long processed;
-    private long failed;
-    private long skipped;
-    private long worstOverrunNanos;
+    final BatcherTally tally = new BatcherTally();     // written only while 'running' is held
     private volatile BatcherStats stats;
 
     private AdaptiveBatcher(Builder<T> b) {
@@ -110,9 +100,8 @@ public final class AdaptiveBatcher<T> {
         this.prioritizer = b.prioritizer;
         this.degradation = b.degradation;
         this.essential = b.essential;
-        this.skipHandler = b.skipHandler;
+        this.handlers = new ItemHandlers<>(b.skipHandler, b.failureHandler);
         this.backoff = b.backoff;
-        this.failureHandler = b.failureHandler;
         this.clock = b.clock;
         this.stats = snapshot();
     }
@@ -224,36 +213,23 @@ public final class AdaptiveBatcher<T> {
             long t0 = clock.getAsLong();
             long start = phaseStartNanos == null ? t0 : phaseStartNanos;
             long stop = deadlineNanos - safetyMarginNanos;
-            double factor = backoff == null ? 1.0 : backoff.factor();
+            double factor = backoffFactor();
             long budgetEnd = budgetEnd(start, deadlineNanos, stop, targetShare, factor);
             boolean essentialOnly = degradation != null
                     && degradation.mode(deadlineNanos - t0) == GracefulDegradation.Mode.ESSENTIAL_ONLY;
 
             PhaseRun<T> r = new PhaseRun<>(this, source, itemProc, batchProc, budgetEnd, stop, essentialOnly);
             PhaseResult.StopReason reason = r.run();
-            int nProcessed = r.processed;
-            int nFailed = r.failed;
-            int nSkipped = r.skipped;
-            List<Integer> sizes = r.sizes;
 
-            long end = clock.getAsLong();
-            long left = deadlineNanos - end;
+            long left = deadlineNanos - clock.getAsLong();
             boolean inTime = left >= 0;
             if (backoff != null) {
                 backoff.recordPhase(!inTime);
             }
-            phases++;
-            if (inTime) {
-                phasesInTime++;
-            } else {
-                worstOverrunNanos = Math.max(worstOverrunNanos, -left);
-            }
-            processed += nProcessed;
-            failed += nFailed;
-            skipped += nSkipped;
+            tally.phase(r.processed, r.failed, r.skipped, left);
             stats = snapshot();
-            return new PhaseResult(nProcessed, nFailed, nSkipped, carry.size(), sizes, reason, essentialOnly, inTime,
-                    Duration.ofNanos(left), Duration.ofNanos(Math.max(0L, costNanos())), factor);
+            return new PhaseResult(r.processed, r.failed, r.skipped, carry.size(), r.sizes, reason, essentialOnly,
+                    inTime, Duration.ofNanos(left), Duration.ofNanos(Math.max(0L, costNanos())), factor);
         } finally {
             running.set(false);
         }
@@ -264,36 +240,12 @@ public final class AdaptiveBatcher<T> {
         return estimator.hasEstimate() ? estimator.estimateNanos() : initialCostNanos;
     }
 
-    void carryOver(List<T> batch, int from) {
-        for (int i = batch.size() - 1; i >= from; i--) {
-            carry.addFirst(batch.get(i));
-        }
-    }
-
-    void skip(T item) {
-        if (skipHandler == null) {
-            return;
-        }
-        try {
-            skipHandler.accept(item);
-        } catch (RuntimeException e) {
-            LOG.warn("skip handler failed; item discarded", e);
-        }
-    }
-
-    void fail(T item, Exception e) {
-        try {
-            failureHandler.accept(item, e);
-        } catch (RuntimeException handlerFailure) {
-            LOG.warn("failure handler failed", handlerFailure);
-        }
+    private double backoffFactor() {
+        return backoff == null ? 1.0 : backoff.factor();
     }
 
     private BatcherStats snapshot() {
-        long cost = costNanos();
-        return new BatcherStats(phases, phasesInTime, phases - phasesInTime, batches, processed, failed, skipped,
-                carry.size(), Duration.ofNanos(Math.max(0L, cost)), Duration.ofNanos(worstOverrunNanos),
-                backoff == null ? 1.0 : backoff.factor());
+        return tally.snapshot(carry.size(), costNanos(), backoffFactor());
     }
 
     /** Statistics as of the end of the last run. Any thread. */

@@ -1,16 +1,12 @@
 package io.backbeat.work;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A bounded FIFO work queue with an explicit {@link OverflowPolicy}, wait-time accounting and
@@ -42,45 +38,27 @@ import org.slf4j.LoggerFactory;
  */
 public final class BoundedWorkQueue<T> implements WorkSource<T> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(BoundedWorkQueue.class);
-
-    private record Entry<T>(T item, long enqueuedNanos) {
-    }
-
     private final String name;
     private final int capacity;
     private final OverflowPolicy policy;
     private final long blockTimeoutNanos;
-    private final BiConsumer<? super T, OfferResult> dropHandler;
+    private final DropNotifier<T> drops;
     private final LongSupplier nanoClock;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
-    private final ArrayDeque<Entry<T>> entries;
-
-    // guarded by lock
-    private boolean closed;
-    private long offered;
-    private long accepted;
-    private long rejected;
-    private long timedOut;
-    private long droppedOldest;
-    private long droppedNewest;
-    private long drained;
-    private long waitSumNanos;
-    private long waitMaxNanos;
-
-    private final AtomicLong dropHandlerFailures = new AtomicLong();
+    private final QueueLedger<T> ledger; // guarded by lock
+    private boolean closed; // guarded by lock
 
     private BoundedWorkQueue(Builder<T> b) {
         this.name = b.name;
         this.capacity = b.capacity;
         this.policy = b.policy;
         this.blockTimeoutNanos = b.blockTimeout == null ? 0 : b.blockTimeout.toNanos();
-        this.dropHandler = b.dropHandler;
+        this.drops = new DropNotifier<>(b.name, b.dropHandler);
         this.nanoClock = b.nanoClock;
-        this.entries = new ArrayDeque<>(Math.min(capacity, 1024));
+        this.ledger = new QueueLedger<>(capacity);
     }
 
     /**
@@ -108,67 +86,55 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
         OfferResult result;
         lock.lock();
         try {
-            // 'offered' is counted with the outcome (never before a wait), so a snapshot taken while a
+            // an offer is counted with its outcome (never before a wait), so a snapshot taken while a
             // BLOCK offer waits with the lock released still adds up
-            if (policy != OverflowPolicy.BLOCK || closed || entries.size() < capacity) {
-                offered++;
-            }
             if (closed) {
-                rejected++;
-                return OfferResult.CLOSED;
+                return ledger.count(OfferResult.CLOSED);
             }
-            if (entries.size() < capacity) {
+            if (ledger.size() < capacity) {
                 enqueue(item);
-                return OfferResult.ACCEPTED;
+                return ledger.count(OfferResult.ACCEPTED);
             }
             switch (policy) {
                 case REJECT -> {
-                    rejected++;
-                    return OfferResult.REJECTED;
+                    return ledger.count(OfferResult.REJECTED);
                 }
                 case DROP_NEWEST -> {
-                    droppedNewest++;
                     lost = item;
-                    result = OfferResult.DROPPED_NEWEST;
+                    result = ledger.count(OfferResult.DROPPED_NEWEST);
                 }
                 case DROP_OLDEST -> {
-                    lost = entries.pollFirst().item();
-                    droppedOldest++;
+                    lost = ledger.evictOldest();
                     enqueue(item);
-                    result = OfferResult.DROPPED_OLDEST;
+                    result = ledger.count(OfferResult.DROPPED_OLDEST);
                 }
                 case BLOCK -> {
-                    OfferResult r = offerBlocking(item);
-                    offered++;
-                    return r;
+                    return ledger.count(offerBlocking(item));
                 }
                 default -> throw new AssertionError(policy);
             }
         } finally {
             lock.unlock();
         }
-        notifyDrop(lost, result);
+        drops.notify(lost, result);
         return result;
     }
 
-    // called with the lock held and the queue full
+    // called with the lock held and the queue full; the outcome is not counted yet
     private OfferResult offerBlocking(T item) {
         long nanos = blockTimeoutNanos;
         try {
-            while (entries.size() >= capacity && !closed) {
+            while (ledger.size() >= capacity && !closed) {
                 if (nanos <= 0L) {
-                    timedOut++;
                     return OfferResult.TIMED_OUT;
                 }
                 nanos = notFull.awaitNanos(nanos);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            timedOut++;
             return OfferResult.TIMED_OUT;
         }
         if (closed) {
-            rejected++;
             return OfferResult.CLOSED;
         }
         enqueue(item);
@@ -176,28 +142,15 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
     }
 
     private void enqueue(T item) {
-        entries.addLast(new Entry<>(item, nanoClock.getAsLong()));
-        accepted++;
+        ledger.add(item, nanoClock.getAsLong());
         notEmpty.signal();
-    }
-
-    private void notifyDrop(T item, OfferResult why) {
-        if (item == null || dropHandler == null) {
-            return;
-        }
-        try {
-            dropHandler.accept(item, why);
-        } catch (RuntimeException e) {
-            dropHandlerFailures.incrementAndGet();
-            LOG.warn("drop handler of queue '{}' failed; item discarded", name, e);
-        }
     }
 
     /** Takes the head item without waiting; {@code null} when empty. */
     public T poll() {
         lock.lock();
         try {
-            return entries.isEmpty() ? null : takeFirst(nanoClock.getAsLong());
+            return ledger.isEmpty() ? null : takeFirst(nanoClock.getAsLong());
         } finally {
             lock.unlock();
         }
@@ -213,13 +166,7 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
         long nanos = timeout.toNanos();
         lock.lockInterruptibly();
         try {
-            while (entries.isEmpty()) {
-                if (closed || nanos <= 0L) {
-                    return null;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return takeFirst(nanoClock.getAsLong());
+            return awaitItem(nanos) ? takeFirst(nanoClock.getAsLong()) : null;
         } finally {
             lock.unlock();
         }
@@ -233,10 +180,7 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
      */
     @Override
     public int drainTo(Collection<? super T> sink, int max) {
-        Objects.requireNonNull(sink, "sink");
-        if (max < 0) {
-            throw new IllegalArgumentException("max must be >= 0: " + max);
-        }
+        checkDrainArguments(sink, max);
         lock.lock();
         try {
             return drainLocked(sink, max);
@@ -252,48 +196,51 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
      * @throws InterruptedException if interrupted while waiting
      */
     public int drainTo(Collection<? super T> sink, int max, Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(sink, "sink");
-        if (max < 0) {
-            throw new IllegalArgumentException("max must be >= 0: " + max);
-        }
+        checkDrainArguments(sink, max);
         long nanos = timeout.toNanos();
         lock.lockInterruptibly();
         try {
-            while (entries.isEmpty()) {
-                if (closed || nanos <= 0L) {
-                    return 0;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return drainLocked(sink, max);
+            return awaitItem(nanos) ? drainLocked(sink, max) : 0;
         } finally {
             lock.unlock();
         }
     }
 
+    private static void checkDrainArguments(Collection<?> sink, int max) {
+        Objects.requireNonNull(sink, "sink");
+        if (max < 0) {
+            throw new IllegalArgumentException("max must be >= 0: " + max);
+        }
+    }
+
+    // lock held; false on timeout or when the queue is closed and empty
+    private boolean awaitItem(long nanos) throws InterruptedException {
+        while (ledger.isEmpty()) {
+            if (closed || nanos <= 0L) {
+                return false;
+            }
+            nanos = notEmpty.awaitNanos(nanos);
+        }
+        return true;
+    }
+
+    // lock held
     private int drainLocked(Collection<? super T> sink, int max) {
-        int n = Math.min(max, entries.size());
-        if (n == 0) {
+        if (max == 0 || ledger.isEmpty()) {
             return 0;
         }
-        long now = nanoClock.getAsLong();
+        int n = ledger.drainTo(sink, max, nanoClock.getAsLong());
         for (int i = 0; i < n; i++) {
-            sink.add(takeFirst(now));
+            notFull.signal();
         }
         return n;
     }
 
     // lock held, queue not empty
     private T takeFirst(long now) {
-        Entry<T> e = entries.pollFirst();
-        long wait = Math.max(0L, now - e.enqueuedNanos());
-        waitSumNanos += wait;
-        if (wait > waitMaxNanos) {
-            waitMaxNanos = wait;
-        }
-        drained++;
+        T item = ledger.takeFirst(now);
         notFull.signal();
-        return e.item();
+        return item;
     }
 
     /**
@@ -326,7 +273,7 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
     public int size() {
         lock.lock();
         try {
-            return entries.size();
+            return ledger.size();
         } finally {
             lock.unlock();
         }
@@ -349,19 +296,14 @@ public final class BoundedWorkQueue<T> implements WorkSource<T> {
 
     /** How many times the drop handler threw. */
     public long dropHandlerFailures() {
-        return dropHandlerFailures.get();
+        return drops.failures();
     }
 
     /** A consistent snapshot of the counters. */
     public QueueStats stats() {
         lock.lock();
         try {
-            long now = nanoClock.getAsLong();
-            Entry<T> head = entries.peekFirst();
-            long oldest = head == null ? 0L : Math.max(0L, now - head.enqueuedNanos());
-            return new QueueStats(name, capacity, entries.size(), offered, accepted, rejected, timedOut,
-                    droppedOldest, droppedNewest, drained, Duration.ofNanos(waitSumNanos), Duration.ofNanos(waitMaxNanos),
-                    Duration.ofNanos(oldest));
+            return ledger.stats(name, capacity, nanoClock.getAsLong());
         } finally {
             lock.unlock();
         }

@@ -83,7 +83,7 @@ final class PhaseRun<T> {
                 try {
                     source.drainTo(batch, size - batch.size());
                 } catch (RuntimeException e) {
-                    b.carryOver(batch, 0);
+                    carryOver(batch, 0);
                     throw e;
                 }
             }
@@ -100,7 +100,7 @@ final class PhaseRun<T> {
                         kept.add(item);
                     } else {
                         skipped++;
-                        b.skip(item);
+                        b.handlers.skip(item);
                     }
                 }
                 batch = kept;
@@ -109,14 +109,14 @@ final class PhaseRun<T> {
                 }
             }
             sizes.add(batch.size());
-            b.batches++;
+            b.tally.batch();
             tried = true;
             if (itemProc != null) {
                 long t = b.clock.getAsLong();
                 for (int i = 0; i < batch.size(); i++) {
                     long c = b.costNanos();
                     if (i > 0 && (t >= budgetEnd || c > budgetEnd - t)) {
-                        b.carryOver(batch, i);
+                        carryOver(batch, i);
                         return PhaseResult.StopReason.TIME_BUDGET;
                     }
                     T item = batch.get(i);
@@ -126,12 +126,12 @@ final class PhaseRun<T> {
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         failed++;
-                        b.fail(item, e);
-                        b.carryOver(batch, i + 1);
+                        b.handlers.fail(item, e);
+                        carryOver(batch, i + 1);
                         return PhaseResult.StopReason.INTERRUPTED;
                     } catch (Exception e) {
                         failed++;
-                        b.fail(item, e);
+                        b.handlers.fail(item, e);
                     }
                     long after = b.clock.getAsLong();
                     b.estimator.record(after - t);
@@ -146,17 +146,24 @@ final class PhaseRun<T> {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     failed += batch.size();
-                    batch.forEach(item -> b.fail(item, e));
+                    batch.forEach(item -> b.handlers.fail(item, e));
                     return PhaseResult.StopReason.INTERRUPTED;
                 } catch (Exception e) {
                     failed += batch.size();
-                    batch.forEach(item -> b.fail(item, e));
+                    batch.forEach(item -> b.handlers.fail(item, e));
                 }
                 long took = b.clock.getAsLong() - t;
                 b.estimator.record(took, batch.size());
                 b.batchModel.record(batch.size(), took);
                 lastProbeNanos = probing ? took : -1;
             }
+        }
+    }
+
+    /** Puts {@code batch} from index {@code from} back at the head of the carry-over, in order. */
+    private void carryOver(List<T> batch, int from) {
+        for (int i = batch.size() - 1; i >= from; i--) {
+            b.carry.addFirst(batch.get(i));
         }
     }
 }

@@ -19,7 +19,7 @@ import java.time.Duration;
  * @param accepted      items that entered the queue (including those that evicted an older item)
  * @param rejected      offers refused (full under REJECT, or queue closed)
  * @param timedOut      offers that waited the whole block timeout (BLOCK)
- * @param droppedOldest queued items evicted by DROP_OLDEST, or discarded when the queue was cleared
+ * @param droppedOldest queued items evicted by DROP_OLDEST
  * @param droppedNewest offered items discarded by DROP_NEWEST
  * @param drained       items taken out by consumers
  * @param totalWait     time all drained items spent in the queue, summed

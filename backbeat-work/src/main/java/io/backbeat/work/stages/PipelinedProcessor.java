@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,24 +115,20 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
     private final Map<String, Stage<T>> byPhase;
     private final LongSupplier clock;
     private final Duration drainTimeout;
-    private final AtomicBoolean shuttingDown = new AtomicBoolean();
-    private final Object shutdownLock = new Object();
-    private final ItemListener<? super T> dropListener;
     private final long startedNanos;
-    private Boolean shutdownOutcome; // guarded by shutdownLock
-    private volatile long unfinished;
+    private final PipelineShutdown<T> shutdown;
 
     private PipelinedProcessor(Builder<T> b) {
         this.clock = b.clock;
         this.drainTimeout = b.drainTimeout;
-        this.dropListener = b.dropListener;
         this.startedNanos = b.clock.getAsLong();
         Stage.Shared<T> shared = new Stage.Shared<>(b.clock, b.completion, b.failureListener, b.dropListener);
         List<Stage<T>> list = new ArrayList<>();
         Map<String, Stage<T>> map = new LinkedHashMap<>();
         for (StageSpec<T> spec : b.specs.values()) {
+            String name = b.threadNamePrefix + "-" + spec.phase;
             Stage<T> s = new Stage<>(spec.phase, spec.kind, spec.workers, spec.maxBatch, spec.itemHandler,
-                    spec.batchHandler, queue(b, spec.phase), b.threadNamePrefix + "-" + spec.phase, shared);
+                    spec.batchHandler, b.queues.create(name, spec.phase, b.clock, b.dropListener), name, shared);
             if (!list.isEmpty()) {
                 list.get(list.size() - 1).linkTo(s);
             }
@@ -142,25 +137,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
         }
         this.stages = Collections.unmodifiableList(list);
         this.byPhase = Collections.unmodifiableMap(map);
-    }
-
-    private BoundedWorkQueue<Stage.Job<T>> queue(Builder<T> b, String phase) {
-        BoundedWorkQueue.Builder<Stage.Job<T>> qb = BoundedWorkQueue.<Stage.Job<T>>builder(b.capacity, b.policy)
-                .name(b.threadNamePrefix + "-" + phase)
-                .nanoClock(b.clock);
-        if (b.policy == OverflowPolicy.BLOCK) {
-            qb.blockTimeout(b.blockTimeout);
-        }
-        qb.onDrop((job, why) -> {
-            if (dropListener != null) {
-                try {
-                    dropListener.on(phase, job.beatIndex(), job.payload(), null);
-                } catch (RuntimeException ex) {
-                    LOG.warn("pipeline drop listener failed in stage {}", phase, ex);
-                }
-            }
-        });
-        return qb.build();
+        this.shutdown = new PipelineShutdown<>(stages, b.dropListener);
     }
 
     /** Starts a builder. */
@@ -201,7 +178,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
 
     private OfferResult submitTo(Stage<T> s, long beatIndex, T payload) {
         Objects.requireNonNull(payload, "payload");
-        if (shuttingDown.get()) {
+        if (shutdown.begun()) {
             return OfferResult.CLOSED;
         }
         return s.queue.offer(new Stage.Job<>(beatIndex, payload));
@@ -242,56 +219,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
      * @return {@code true} when every queued item went through before the timeout
      */
     public boolean shutdown(Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
-        synchronized (shutdownLock) {
-            if (shutdownOutcome != null) {
-                return shutdownOutcome;
-            }
-            shuttingDown.set(true);
-            stages.get(0).queue.close();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            boolean clean = true;
-            boolean interrupted = false;
-            outer:
-            for (Stage<T> s : stages) {
-                for (Thread t : s.threads) {
-                    long left = deadline - System.nanoTime();
-                    try {
-                        if (left > 0) {
-                            t.join(Math.max(1L, left / 1_000_000L));
-                        }
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                    if (t.isAlive()) {
-                        clean = false;
-                        break outer;
-                    }
-                }
-            }
-            if (!clean) {
-                long before = failedOrRefused();
-                Stopped stopped = stopNow();
-                interrupted |= stopped.interrupted();
-                unfinished = stopped.handedOver() + (failedOrRefused() - before);
-                LOG.warn("pipeline shutdown: the drain timeout of {} expired; {} item(s) not finished"
-                        + " (handed to the drop or failure handler)", timeout, unfinished);
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            shutdownOutcome = clean;
-            return clean;
-        }
-    }
-
-    private long failedOrRefused() {
-        long n = 0;
-        for (Stage<T> s : stages) {
-            StageStats st = s.stats();
-            n += st.failed() + st.forwardRefused();
-        }
-        return n;
+        return shutdown.run(Objects.requireNonNull(timeout, "timeout"));
     }
 
     /**
@@ -301,43 +229,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
      * drained, or before a shutdown. Any thread.
      */
     public long unfinishedAtShutdown() {
-        return unfinished;
-    }
-
-    /**
-     * Closes every queue, interrupts every worker and hands what is left to the drop handler.
-     *
-     * @return how many queued items were handed over, and whether this thread was interrupted meanwhile
-     */
-    private Stopped stopNow() {
-        boolean interrupted = false;
-        long left = 0;
-        for (Stage<T> s : stages) {
-            s.queue.close();
-            s.threads.forEach(Thread::interrupt);
-        }
-        for (Stage<T> s : stages) {
-            for (Thread t : s.threads) {
-                try {
-                    t.join(1_000L);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-                if (t.isAlive()) {
-                    LOG.warn("pipeline worker {} did not stop after interrupt", t.getName());
-                }
-            }
-            List<Stage.Job<T>> queued = new ArrayList<>();
-            s.queue.drainTo(queued, Integer.MAX_VALUE);
-            for (Stage.Job<T> job : queued) {
-                s.report(dropListener, job, null);
-            }
-            left += queued.size();
-        }
-        return new Stopped(left, interrupted);
-    }
-
-    private record Stopped(long handedOver, boolean interrupted) {
+        return shutdown.unfinished();
     }
 
     /**
@@ -362,9 +254,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
      */
     public static final class Builder<T> {
         private final LinkedHashMap<String, StageSpec<T>> specs = new LinkedHashMap<>();
-        private int capacity = 256;
-        private OverflowPolicy policy = OverflowPolicy.BLOCK;
-        private Duration blockTimeout = Duration.ofMillis(50);
+        private StageQueues queues = StageQueues.DEFAULT;
         private String threadNamePrefix = "backbeat-pipeline";
         private StageHandler<T> completion;
         private ItemListener<? super T> failureListener =
@@ -413,19 +303,7 @@ public final class PipelinedProcessor<T> implements AutoCloseable {
          * BLOCK, must be {@code null} otherwise). Default: 256, BLOCK, 50 ms.
          */
         public Builder<T> queues(int capacity, OverflowPolicy policy, Duration blockTimeout) {
-            if (capacity <= 0) {
-                throw new IllegalArgumentException("capacity must be > 0: " + capacity);
-            }
-            Objects.requireNonNull(policy, "policy");
-            if ((policy == OverflowPolicy.BLOCK) != (blockTimeout != null)) {
-                throw new IllegalArgumentException("a blockTimeout is required for BLOCK and only for BLOCK");
-            }
-            if (blockTimeout != null && blockTimeout.isNegative()) {
-                throw new IllegalArgumentException("blockTimeout must be >= 0: " + blockTimeout);
-            }
-            this.capacity = capacity;
-            this.policy = policy;
-            this.blockTimeout = blockTimeout;
+            this.queues = new StageQueues(capacity, policy, blockTimeout);
             return this;
         }
 
