@@ -6,12 +6,13 @@ package io.backbeat.api;
  *
  * <ul>
  *   <li>A run that has emitted nothing yet starts at the first phase that begins strictly after
- *       now, and never before the grid's anchor.</li>
+ *       now.</li>
  *   <li>Otherwise the next pair is the one right after the last pair emitted, on the grid in
  *       force now: a tempo change, a new descriptor or a wall clock stepping back never makes a
  *       pair come twice or out of order (the publisher waits for the grid to reach it instead).</li>
- *   <li>A floor pair (one already on the wire, say, published under an earlier term) is never
- *       emitted again either: the next pair is strictly after it.</li>
+ *   <li>A floor pair (one already on the wire, say, published under an earlier term, or
+ *       {@link #beforeAnchor the pair before the anchor}) is never emitted, nor anything before it:
+ *       the next pair is strictly after it.</li>
  *   <li>Phases that already ended are never emitted: when the next pair ended before now, the
  *       phase in progress now is next instead, and the phases passed over are counted.</li>
  * </ul>
@@ -64,15 +65,7 @@ public final class FrameSchedule {
      */
     public static Emission next(Timeline grid, BeatPhase last, BeatPhase floor, long nowNanos) {
         int phases = grid.phases().size();
-        BeatPhase candidate;
-        if (last == null) {
-            // never before the anchor: a fresh grid's first frame is its anchor beat's first phase
-            long anchor = grid.descriptor().anchorTimeNanos();
-            long from = anchor == Long.MIN_VALUE ? nowNanos : Math.max(nowNanos, anchor - 1);
-            candidate = BeatPhase.of(grid.nextPhaseAfter(from));
-        } else {
-            candidate = last.following(phases);
-        }
+        BeatPhase candidate = last == null ? BeatPhase.of(grid.nextPhaseAfter(nowNanos)) : last.following(phases);
         if (floor != null && !candidate.isAfter(floor)) {
             candidate = floor.following(phases);
         }
@@ -82,6 +75,17 @@ public final class FrameSchedule {
         }
         GridPosition current = grid.positionAt(nowNanos);
         return new Emission(current, phasesBetween(candidate, BeatPhase.of(current), phases));
+    }
+
+    /**
+     * The pair right before the first phase of the grid's anchor beat. As a floor it keeps a run
+     * from starting before the anchor: a fresh cluster's first frame is its anchor beat's first
+     * phase, not one of a beat before it.
+     *
+     * @throws TimelineOverflowException when the anchor beat is the lowest a {@code long} holds
+     */
+    public static BeatPhase beforeAnchor(Timeline grid) {
+        return new BeatPhase(grid.descriptor().anchorBeatIndex(), 0).preceding(grid.phases().size());
     }
 
     /** Phases from {@code from} (counted) to {@code to} (not counted), {@code from} before {@code to}. */

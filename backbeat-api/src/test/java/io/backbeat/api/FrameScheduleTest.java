@@ -43,15 +43,19 @@ class FrameScheduleTest {
     }
 
     @Test
-    void aFreshRunNeverStartsBeforeTheAnchor() {
+    void theAnchorAsAFloorKeepsAFreshRunFromStartingBeforeIt() {
         Timeline t = Timeline.of(descriptor(ANCHOR, 7, 120, 4, P3, null));
-        Emission e = FrameSchedule.next(t, null, null, ANCHOR - 3 * BEAT_120 - 5);
+        long before = ANCHOR - 3 * BEAT_120 - 5;
+        assertThat(FrameSchedule.beforeAnchor(t)).isEqualTo(pair(6, 2));
+        Emission e = FrameSchedule.next(t, null, FrameSchedule.beforeAnchor(t), before);
         assertThat(e.pair()).isEqualTo(pair(7, 0));
         assertThat(e.instantNanos()).isEqualTo(ANCHOR);
         assertThat(e.position().downbeat()).isFalse();
-
-        Emission atTheAnchor = FrameSchedule.next(t, null, null, ANCHOR);
-        assertThat(atTheAnchor.pair()).isEqualTo(pair(7, 1));
+        assertThat(e.skippedPhases()).isZero();
+        // without it, the grid extends before its anchor
+        assertThat(FrameSchedule.next(t, null, null, before).pair()).isEqualTo(pair(4, 0));
+        // from the anchor on it changes nothing
+        assertThat(FrameSchedule.next(t, null, FrameSchedule.beforeAnchor(t), ANCHOR).pair()).isEqualTo(pair(7, 1));
     }
 
     @Test
@@ -245,7 +249,7 @@ class FrameScheduleTest {
                 } else if (dice < 0.15) {
                     now += (long) (rnd.nextDouble() * 5 * t.beatNanos(t.beatIndexAt(now))); // late, or stalled
                 }
-                Emission e = FrameSchedule.next(t, last, null, now);
+                Emission e = FrameSchedule.next(t, last, last == null ? FrameSchedule.beforeAnchor(t) : null, now);
                 GridPosition p = e.position();
                 assertThat(p).isEqualTo(t.position(p.beatIndex(), p.phaseIndex()));
                 assertThat(e.endedAt(now)).isFalse();

@@ -197,7 +197,7 @@ final class BeatEmitter implements AutoCloseable {
                     lastTerm = s.term();
                 }
                 Timeline grid = Timeline.of(d);
-                BeatPhase floor = last == null ? floorOfTerm() : null;
+                BeatPhase floor = last == null ? floorOfTerm(grid) : null;
                 long now = clock.epochNanos();
                 FrameSchedule.Emission next = FrameSchedule.next(grid, last, floor, now);
                 if (floor != null) {
@@ -261,13 +261,20 @@ final class BeatEmitter implements AutoCloseable {
         return next.pair().preceding(grid.phases().size());
     }
 
-    /** A new term starts strictly after the highest pair already seen on the wire (null: none seen). */
-    private BeatPhase floorOfTerm() {
+    /**
+     * A new term starts strictly after the highest pair already seen on the wire, and never before
+     * the anchor (a fresh cluster's first beat is beat 0 at its anchor, not a negative index).
+     */
+    private BeatPhase floorOfTerm(Timeline grid) {
+        BeatPhase floor = FrameSchedule.beforeAnchor(grid);
         PhasePair seen = host.highestSeen();
-        return seen == null ? null : new BeatPhase(seen.beat(), seen.phase());
+        if (seen != null && new BeatPhase(seen.beat(), seen.phase()).isAfter(floor)) {
+            return new BeatPhase(seen.beat(), seen.phase());
+        }
+        return floor;
     }
 
-    /** Says so when the pairs already seen, not the next phase boundary, decided where a term starts. */
+    /** Says so when the pair already seen, not the next phase boundary or the anchor, decided where a term starts. */
     private void logLateStart(Timeline grid, BeatPhase floor, FrameSchedule.Emission first, long now) {
         BeatPhase before = first.pair().preceding(grid.phases().size());
         long boundaryAfter = Math.max(now, grid.descriptor().anchorTimeNanos() - 1);

