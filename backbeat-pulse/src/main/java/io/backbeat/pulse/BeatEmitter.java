@@ -1,5 +1,7 @@
 package io.backbeat.pulse;
 
+import io.backbeat.api.BeatPhase;
+import io.backbeat.api.FrameSchedule;
 import io.backbeat.api.GridPosition;
 import io.backbeat.api.SchedulingClock;
 import io.backbeat.api.Timeline;
@@ -26,8 +28,9 @@ import java.util.List;
  * counted ({@link PulseMetrics#fenced()}) or skipped, never sent late. A new term starts at the next
  * phase boundary and strictly after the highest pair seen on the wire.
  *
- * <p>This class is the scheduling loop; the fences are {@link EmitterFences}, the frames'
- * encoding and sending {@link FramePublisher}.
+ * <p>This class is the host loop: which (beat, phase) comes next and when is
+ * {@link FrameSchedule}'s answer (the rule every publisher shares), the fences are
+ * {@link EmitterFences}, the frames' encoding and sending {@link FramePublisher}.
  */
 final class BeatEmitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BeatEmitter.class);
@@ -162,7 +165,7 @@ final class BeatEmitter implements AutoCloseable {
             LOG.debug("emitter warm-up failed (continuing cold)", e);
         }
         fences.warm(); // the warm-up is not a stall
-        GridPosition last = null;
+        BeatPhase last = null; // the last pair published or passed over in this term, null at a term's start
         long lastTerm = -1;
         while (!closed) {
             try {
@@ -194,12 +197,17 @@ final class BeatEmitter implements AutoCloseable {
                     lastTerm = s.term();
                 }
                 Timeline grid = Timeline.of(d);
+                BeatPhase floor = last == null ? floorOfTerm(grid) : null;
                 long now = clock.epochNanos();
-                GridPosition target = last == null ? firstOfTerm(grid, d, now) : grid.following(last);
-                if (target.deadlineNanos() <= now) {
-                    last = skipEnded(grid, target, now);
+                FrameSchedule.Emission next = FrameSchedule.next(grid, last, floor, now);
+                if (floor != null) {
+                    logLateStart(grid, floor, next, now);
+                }
+                if (next.skippedPhases() > 0) {
+                    last = skipped(grid, next);
                     continue;
                 }
+                GridPosition target = next.position();
                 if (!sleepUntilEpoch(target.phaseStartNanos() - ENCODE_AHEAD_NANOS, d)) {
                     continue; // leadership or grid changed while waiting: re-plan
                 }
@@ -209,7 +217,7 @@ final class BeatEmitter implements AutoCloseable {
                 long leaseEnd = leaseFrom + Math.min(consensus.leaseRemainingNanos(), Long.MAX_VALUE / 4);
                 sleepUntilEpoch(target.phaseStartNanos(), null);
                 fences.tick();
-                last = target;
+                last = next.pair();
                 if (!fences.pass(target, s)) {
                     if (!consensus.leadership().leader()) {
                         last = null;
@@ -223,7 +231,7 @@ final class BeatEmitter implements AutoCloseable {
                     continue;
                 }
                 long publishEpoch = clock.epochNanos();
-                if (publishEpoch >= target.deadlineNanos()) {
+                if (next.endedAt(publishEpoch)) {
                     metrics.skipped(1);
                     continue;
                 }
@@ -241,28 +249,40 @@ final class BeatEmitter implements AutoCloseable {
         }
     }
 
-    /** Phases that ended while we were paused are never published late: counted, and the plan moves on. */
-    private GridPosition skipEnded(Timeline grid, GridPosition target, long now) {
-        GridPosition current = grid.positionAt(now);
-        long skippedPhases = Math.max(1, countBetween(grid, target, current));
-        metrics.skipped(skippedPhases);
-        LOG.warn("skipped {} phase(s) that ended before they could be published (beat {} {} .. beat {} {})",
-                skippedPhases, target.beatIndex(), target.phase(), current.beatIndex(), current.phase());
-        return previous(grid, grid.position(current.beatIndex(), current.phaseIndex()));
+    /**
+     * Phases that ended while this thread was away are never published late: counted, and the plan
+     * moves on to the phase in progress (re-checked from the top, as every plan is). Returns the pair
+     * the plan continues after.
+     */
+    private BeatPhase skipped(Timeline grid, FrameSchedule.Emission next) {
+        metrics.skipped(next.skippedPhases());
+        LOG.warn("skipped {} phase(s) that ended before they could be published (resuming at beat {} {})",
+                next.skippedPhases(), next.position().beatIndex(), next.position().phase());
+        return next.pair().preceding(grid.phases().size());
     }
 
-    /** The first phase a new term publishes: the next phase boundary, and strictly after any pair already seen. */
-    private GridPosition firstOfTerm(Timeline grid, TimelineDescriptor d, long now) {
-        // never before the anchor: a fresh cluster's first beat is beat 0 at its anchor, not a negative index
-        GridPosition target = grid.nextPhaseAfter(Math.max(now, d.anchorTimeNanos() - 1));
+    /**
+     * A new term starts strictly after the highest pair already seen on the wire, and never before
+     * the anchor (a fresh cluster's first beat is beat 0 at its anchor, not a negative index).
+     */
+    private BeatPhase floorOfTerm(Timeline grid) {
+        BeatPhase floor = FrameSchedule.beforeAnchor(grid);
         PhasePair seen = host.highestSeen();
-        if (seen != null && !new PhasePair(target.beatIndex(), target.phaseIndex()).isAfter(seen)) {
-            GridPosition after = grid.following(grid.position(seen.beat(), seen.phase()));
-            LOG.info("{} starts its term after beat {} phase {} already seen (not at beat {} phase {})", nodeId,
-                    seen.beat(), seen.phase(), target.beatIndex(), target.phaseIndex());
-            target = after;
+        if (seen != null && new BeatPhase(seen.beat(), seen.phase()).isAfter(floor)) {
+            return new BeatPhase(seen.beat(), seen.phase());
         }
-        return target;
+        return floor;
+    }
+
+    /** Says so when the pair already seen, not the next phase boundary or the anchor, decided where a term starts. */
+    private void logLateStart(Timeline grid, BeatPhase floor, FrameSchedule.Emission first, long now) {
+        BeatPhase before = first.pair().preceding(grid.phases().size());
+        long boundaryAfter = Math.max(now, grid.descriptor().anchorTimeNanos() - 1);
+        if (grid.phaseStartNanos(before.beatIndex(), before.phaseIndex()) > boundaryAfter) {
+            LOG.info("{} starts its term after beat {} phase {} already seen (at beat {} phase {}, not at the next "
+                    + "phase boundary)", nodeId, floor.beatIndex(), floor.phaseIndex(), first.position().beatIndex(),
+                    first.position().phaseIndex());
+        }
     }
 
     /** The length of the phase in force now on {@code d}'s grid. */
@@ -305,22 +325,5 @@ final class BeatEmitter implements AutoCloseable {
 
     private void pause(long nanos) throws InterruptedException {
         clock.sleepUntil(clock.nanoTime() + nanos);
-    }
-
-    private static long countBetween(Timeline grid, GridPosition from, GridPosition to) {
-        long n = 0;
-        GridPosition p = from;
-        while (p.isBefore(to) && n < 1_000_000) {
-            p = grid.following(p);
-            n++;
-        }
-        return n;
-    }
-
-    private static GridPosition previous(Timeline grid, GridPosition p) {
-        if (p.phaseIndex() > 0) {
-            return grid.position(p.beatIndex(), p.phaseIndex() - 1);
-        }
-        return grid.position(p.beatIndex() - 1, grid.phases().size() - 1);
     }
 }

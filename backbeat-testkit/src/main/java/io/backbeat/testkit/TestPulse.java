@@ -2,8 +2,10 @@ package io.backbeat.testkit;
 
 import io.backbeat.api.BeatClock;
 import io.backbeat.api.BeatFrame;
+import io.backbeat.api.BeatPhase;
 import io.backbeat.api.ClusterId;
 import io.backbeat.api.EpochClock;
+import io.backbeat.api.FrameSchedule;
 import io.backbeat.api.GridPosition;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
@@ -23,9 +25,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A single-node stand-in for the pulse, for integration tests of services: over a real NATS
  * connection it answers {@code backbeat.{cluster}.timeline} and publishes a frame at the start of
- * every phase of a fixed grid, scheduled by absolute deadlines. Tests can pause it (a silent
- * leader), change the term and leader (a failover on the same grid) and publish raw payloads (a
- * hostile publisher). Not a replacement for the real pulse: no consensus.
+ * every phase of a fixed grid, scheduled by absolute deadlines, by the same rule as the pulse
+ * ({@link FrameSchedule}: never a pair twice or out of order, never a phase that has ended).
+ * Tests can pause it (a silent leader), change the term and leader (a failover on the same grid)
+ * and publish raw payloads (a hostile publisher). Not a replacement for the real pulse: no
+ * consensus, and it starts at the next phase even before its grid's anchor.
  */
 public final class TestPulse implements AutoCloseable {
     private final Connection nc;
@@ -128,27 +132,28 @@ public final class TestPulse implements AutoCloseable {
     }
 
     private void run() {
+        BeatPhase last = null; // the last pair published, or passed over while paused or late
         while (!closed) {
             TimelineDescriptor d = descriptor;
             Timeline grid = Timeline.of(d);
             long now = clock.epochNanos();
-            GridPosition next = grid.nextPhaseAfter(now);
-            long wait = next.phaseStartNanos() - now;
+            FrameSchedule.Emission next = FrameSchedule.next(grid, last, null, now);
             try {
-                clock.sleepUntil(clock.nanoTime() + wait);
+                clock.sleepUntil(clock.nanoTime() + (next.instantNanos() - now));
             } catch (InterruptedException e) {
                 if (closed) {
                     return;
                 }
-                continue; // resumed or a new grid: compute the next phase again
+                continue; // compute the next phase again
             }
             if (closed) {
                 return;
             }
-            if (paused) {
-                continue;
+            last = next.pair();
+            if (paused || next.endedAt(clock.epochNanos())) {
+                continue; // silent, or woken after the phase ended: a frame is never sent late
             }
-            BeatFrame f = BeatFrame.at(grid, next, hlc.now().toString(), d.leaderId(), d.term());
+            BeatFrame f = BeatFrame.at(grid, next.position(), hlc.now().toString(), d.leaderId(), d.term());
             try {
                 nc.publish(ClusterId.beatSubject(clusterId), BackbeatCodec.encodeFrame(f));
                 published.add(f);

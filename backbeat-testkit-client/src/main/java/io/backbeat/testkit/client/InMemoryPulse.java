@@ -2,7 +2,8 @@ package io.backbeat.testkit.client;
 
 import io.backbeat.testkit.VirtualClock;
 import io.backbeat.api.BeatFrame;
-import io.backbeat.api.GridPosition;
+import io.backbeat.api.BeatPhase;
+import io.backbeat.api.FrameSchedule;
 import io.backbeat.api.StatusClaim;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
@@ -20,7 +21,8 @@ import java.util.function.Consumer;
 
 /**
  * A pulse in memory, on a {@link VirtualClock}: it publishes a frame at the start of every phase
- * of its grid to every client built with {@link #clientBuilder}, answers timeline requests, and
+ * of its grid to every client built with {@link #clientBuilder} (by the pulse's rule,
+ * {@link FrameSchedule}: never a pair twice or out of order), answers timeline requests, and
  * collects status claims — no NATS, no real time.
  *
  * <pre>{@code
@@ -47,12 +49,16 @@ public final class InMemoryPulse {
     private final List<BeatFrame> published = new CopyOnWriteArrayList<>();
     private volatile TimelineDescriptor descriptor;
     private volatile boolean silent;
+    /** The last pair published or passed over; read and written by the thread advancing the clock. */
+    private volatile BeatPhase last;
 
     private InMemoryPulse(VirtualClock clock, TimelineDescriptor d) {
         this.clock = clock;
         this.descriptor = d;
         this.hlc = HybridLogicalClock.builder(d.leaderId().isEmpty() ? "in-memory-pulse" : d.leaderId())
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
+        // the first frame is the first phase after now: the run continues after the pair before it
+        last = FrameSchedule.next(Timeline.of(d), null, null, clock.epochNanos()).pair().preceding(d.phases().size());
         scheduleNext();
     }
 
@@ -157,25 +163,31 @@ public final class InMemoryPulse {
     }
 
     private void scheduleNext() {
-        GridPosition next = Timeline.of(descriptor).nextPhaseAfter(clock.epochNanos());
-        clock.scheduleAtEpoch(next.phaseStartNanos(), this::publishDue);
+        FrameSchedule.Emission next = FrameSchedule.next(Timeline.of(descriptor), last, null, clock.epochNanos());
+        clock.scheduleAtEpoch(next.instantNanos(), this::publishDue);
     }
 
     /**
      * At a phase start: the next frame is scheduled first (so that a callback run inline that
      * advances the clock meets it), then this one is sent, on the grid as it is now (a tempo change
-     * or failover made since it was scheduled counts).
+     * or failover made since it was scheduled counts). A frame is sent at its instant only: a phase
+     * the grid as it is now puts elsewhere is waited for, or passed over once it has begun.
      */
     private void publishDue() {
         TimelineDescriptor d = descriptor;
         Timeline grid = Timeline.of(d);
         long at = clock.epochNanos();
-        GridPosition pos = grid.positionAt(at);
-        scheduleNext();
-        if (silent || pos.phaseStartNanos() != at) {
+        FrameSchedule.Emission due = FrameSchedule.next(grid, last, null, at);
+        if (due.instantNanos() > at) {
+            clock.scheduleAtEpoch(due.instantNanos(), this::publishDue); // the grid moved: not yet
             return;
         }
-        BeatFrame f = BeatFrame.at(grid, pos, hlc.now().toString(), d.leaderId(), d.term());
+        last = due.pair();
+        scheduleNext();
+        if (silent || due.instantNanos() != at) {
+            return;
+        }
+        BeatFrame f = BeatFrame.at(grid, due.position(), hlc.now().toString(), d.leaderId(), d.term());
         published.add(f);
         byte[] bytes = BackbeatCodec.encodeFrame(f);
         for (Consumer<byte[]> s : sinks) {

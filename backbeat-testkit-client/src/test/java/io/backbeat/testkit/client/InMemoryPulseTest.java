@@ -2,7 +2,10 @@ package io.backbeat.testkit.client;
 
 import io.backbeat.testkit.VirtualClock;
 import io.backbeat.api.ClaimState;
+import io.backbeat.api.BeatFrame;
+import io.backbeat.api.GridPosition;
 import io.backbeat.api.Timeline;
+import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.client.BeatClient;
 import io.backbeat.client.BeatContext;
 import io.backbeat.client.DispatchMode;
@@ -103,5 +106,33 @@ class InMemoryPulseTest {
         assertThat(rec.phases()).hasSizeGreaterThanOrEqualTo(11);
         assertThat(pulse.claims()).hasSize(rec.phases().size());
         assertThat(pulse.claims()).allMatch(c -> c.agentId().equals("svc-1") && c.state() == ClaimState.COMPLETED);
+    }
+
+    @Test
+    void framesFollowEachOtherOnTheirGridAcrossATempoChangeAndAFailover() {
+        VirtualClock clock = VirtualClock.startingAt(T0);
+        long start = clock.epochNanos();
+        InMemoryPulse pulse = InMemoryPulse.start(clock, new TimelineDescriptor("svc", start - 1_300_000_000L, 16, 120,
+                4, TimelineDescriptor.DEFAULT_PHASES, 1, "pulse-1", null));
+        clock.advance(Duration.ofSeconds(3));
+        pulse.changeTempo(132);
+        clock.advance(Duration.ofSeconds(2));
+        pulse.failover(2, "pulse-2");
+        clock.advance(Duration.ofSeconds(3));
+        List<BeatFrame> frames = pulse.published();
+        Timeline grid = Timeline.of(pulse.descriptor()); // the change is part of it, its downbeat passed
+        GridPosition expected = grid.nextPhaseAfter(start);
+        assertThat(expected.beatIndex()).isEqualTo(18);
+        for (BeatFrame f : frames) {
+            assertThat(f.beatIndex()).isEqualTo(expected.beatIndex());
+            assertThat(f.phase()).isEqualTo(expected.phase());
+            assertThat(f.deadlineEpochNanos()).isEqualTo(expected.deadlineNanos());
+            assertThat(f.tempoBpm()).isEqualTo(expected.tempoBpm());
+            expected = grid.following(expected);
+        }
+        assertThat(expected.phaseStartNanos()).as("every phase up to now was published")
+                .isGreaterThan(clock.epochNanos());
+        assertThat(frames).anyMatch(f -> f.tempoBpm() == 132.0);
+        assertThat(frames.get(frames.size() - 1).term()).isEqualTo(2);
     }
 }
