@@ -26,7 +26,11 @@ final class PollingSimulation {
     /** How work arrives. */
     record Pattern(String name, long minGap, long maxGap, boolean poisson, int chainLength, long chainDelay) {
         static Pattern chains(String name, long minGap, long maxGap) {
-            return new Pattern(name, minGap, maxGap, false, 2, MS);
+            return chains(name, minGap, maxGap, 2);
+        }
+
+        static Pattern chains(String name, long minGap, long maxGap, int length) {
+            return new Pattern(name, minGap, maxGap, false, length, MS);
         }
 
         static Pattern independent(String name, long meanGap) {
