@@ -83,6 +83,8 @@ public final class HeartbeatHarness {
         final List<Long> wakeLateness = new ArrayList<>();
         final Map<Integer, Long> firstInserted = new java.util.concurrent.ConcurrentHashMap<>();
         final Map<Integer, Long> latency = new LinkedHashMap<>();
+        /** For each job a chain's work inserted: its insertion to its pickup. */
+        final List<Long> successorWaits = new ArrayList<>();
 
         Lane(String name, Pattern pattern, Poller poller, long t0, long end) {
             this.name = name;
@@ -110,6 +112,9 @@ public final class HeartbeatHarness {
                     picked.add(j);
                 }
                 for (Job j : picked) {
+                    if (j.step() > 0) {
+                        successorWaits.add(now - j.insertedAt());
+                    }
                     LockSupport.parkNanos(EXECUTE); // executes the job
                     if (j.step() + 1 < pattern.chainLength()) {
                         queue.add(new Job(j.chain(), j.step() + 1, System.nanoTime()));
@@ -141,7 +146,7 @@ public final class HeartbeatHarness {
         pollers.put("previous (400/200 ms, 50 ms after work)", () -> new PreviousAdaptivePoller(Duration.ofMillis(400),
                 Duration.ofMillis(200), Duration.ofMillis(50), MAX_POLLS, WINDOW)::polled);
         AdaptivePoller sample = workDriven();
-        pollers.put("backbone 428.6 ms + follow-ups 5/25 ms", () -> workDriven()::polled);
+        pollers.put("backbone 461.5 ms + follow-ups 5/25 ms", () -> workDriven()::polled);
         System.out.printf(Locale.ROOT, "heartbeat: %d s, seed %d, budget %d polls per %s; %s; %d cores; load average %s%n",
                 seconds, seed, MAX_POLLS, WINDOW, sample, Runtime.getRuntime().availableProcessors(), loadAverage());
 
@@ -177,7 +182,7 @@ public final class HeartbeatHarness {
         }
 
         System.out.println("heartbeat | pattern | poller | chains or jobs | mean (ms) | p95 (ms) | max (ms) "
-                + "| polls per 6 s | most in any 6 s | wake-up late p50 / p99 (ms) |");
+                + "| polls per 6 s | most in any 6 s | next jobs picked within 50 ms | wake-up late p50 / p99 (ms) |");
         for (List<Lane> ls : lanes) {
             for (Lane lane : ls) {
                 List<Long> lat = new ArrayList<>(lane.latency.values());
@@ -186,11 +191,14 @@ public final class HeartbeatHarness {
                 Collections.sort(lat);
                 Collections.sort(lane.wakeLateness);
                 double measured = (lane.polls.get(lane.polls.size() - 1) - lane.polls.get(0)) / (double) WINDOW.toNanos();
-                System.out.printf(Locale.ROOT, "heartbeat | %s | %s | %d%s | %.0f | %.0f | %.0f | %.2f | %d | %.2f / %.2f |%n",
+                long quick = lane.successorWaits.stream().filter(w -> w < 50 * MS).count();
+                String followed = lane.successorWaits.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f %%",
+                        100.0 * quick / lane.successorWaits.size());
+                System.out.printf(Locale.ROOT, "heartbeat | %s | %s | %d%s | %.0f | %.0f | %.0f | %.2f | %d | %s | %.2f / %.2f |%n",
                         lane.pattern.name(), lane.name.substring(lane.pattern.name().length() + 3), lat.size(), missing,
                         lat.stream().mapToLong(Long::longValue).average().orElse(Double.NaN) / MS,
                         pct(lat, 0.95) / (double) MS, lat.isEmpty() ? Double.NaN : lat.get(lat.size() - 1) / (double) MS,
-                        (lane.polls.size() - 1) / measured, mostIn(lane.polls, WINDOW.toNanos()),
+                        (lane.polls.size() - 1) / measured, mostIn(lane.polls, WINDOW.toNanos()), followed,
                         pct(lane.wakeLateness, 0.50) / (double) MS, pct(lane.wakeLateness, 0.99) / (double) MS);
             }
         }
@@ -200,7 +208,7 @@ public final class HeartbeatHarness {
     static AdaptivePoller workDriven() {
         return AdaptivePoller.builder()
                 .budget(MAX_POLLS, WINDOW)
-                .backbonePolls(14)
+                .backbonePolls(13)
                 .followUps(Duration.ofMillis(5), Duration.ofMillis(25))
                 .build();
     }

@@ -30,7 +30,7 @@ import java.util.Objects;
  * <pre>{@code
  * AdaptivePoller poller = AdaptivePoller.builder()
  *         .budget(20, Duration.ofSeconds(6))           // as a fixed poller of 300 ms
- *         .backbonePolls(14)                           // every 428.6 ms; 6 polls a window left for follow-ups
+ *         .backbonePolls(13)                           // every 461.5 ms; 7 polls a window left for follow-ups
  *         .followUps(Duration.ofMillis(5), Duration.ofMillis(25))  // after a poll that found work
  *         .build();
  * long next = poller.polled(System.nanoTime(), pollTheQueue());
