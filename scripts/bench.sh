@@ -16,6 +16,10 @@
 #   ./scripts/bench.sh drift [seconds] [bpm] [rate]
 #                                      # 3 pulse processes, d1's clock at [rate] (default 1.01, 1 % fast):
 #                                      # what /drift reads on each node every 5 s (default 120 s at 600 BPM)
+#   ./scripts/bench.sh heartbeat [seconds] [seed]
+#                                      # the work-driven heartbeat in real time (default 180 s): a fixed poller,
+#                                      # the previous design and AdaptivePoller at the same budget (20 polls per
+#                                      # 6 s) on three job patterns at once; mean / p95 pickup, polls used
 # Results: JMH JSON in backbeat-bench/target/jmh-result.json; the pulse figures are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +45,12 @@ if [ "${1:-}" = "chaos" ]; then
   shift
   cp=backbeat-bench/target/benchmarks.jar
   java -cp "$cp" io.backbeat.bench.ChaosHarness "$@" 2>&1 | grep -E '^(chaos|  )'
+  exit 0
+fi
+if [ "${1:-}" = "heartbeat" ]; then
+  shift
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  java -cp backbeat-bench/target/benchmarks.jar io.backbeat.bench.HeartbeatHarness "$@" 2>&1 | grep -E '^heartbeat'
   exit 0
 fi
 if [ "${1:-}" = "pulse" ]; then

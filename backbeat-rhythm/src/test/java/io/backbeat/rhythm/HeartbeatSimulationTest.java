@@ -49,8 +49,7 @@ class HeartbeatSimulationTest {
     @Test
     void reproducesTheSeedTables() {
         Poller regular = fixed(3 * S);
-        AdaptivePoller alt = new AdaptivePoller(Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ZERO, 20,
-                Duration.ofMinutes(1));
+        AdaptivePoller alt = alternating();
         // polls: regular at 0, 3, 6, 9 ...; alternating at 0, 4, 6, 10, 12 ...
         assertThat(chain(regular, 0, S)).containsExactly(3 * S, 6 * S);
         assertThat(chain(seedAlternating(), 0, S)).containsExactly(4 * S, 6 * S);
@@ -59,13 +58,24 @@ class HeartbeatSimulationTest {
         assertThat(chain(seedAlternating(), 0, 4 * S)).containsExactly(4 * S, 6 * S);
         // unlucky: inserted just after the poll that followed the long sleep
         assertThat(chain(seedAlternating(), 0, 4 * S + S / 10)).containsExactly(6 * S, 10 * S);
-        assertThat(alt).isNotNull();
+        // 4 s / 2 s is the whole budget of a 3 s fixed poller: 20 a minute
+        assertThat(alt.backbonePollsPerWindow()).isEqualTo(20);
+        assertThat(alt.followUpBudget()).isZero();
+    }
+
+    private static AdaptivePoller alternating() {
+        return AdaptivePoller.builder().budget(20, Duration.ofMinutes(1))
+                .backbone(Duration.ofSeconds(4), Duration.ofSeconds(2)).build();
     }
 
     private static Poller seedAlternating() {
-        AdaptivePoller p = new AdaptivePoller(Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ZERO, 20,
-                Duration.ofMinutes(1));
-        return p::polled;
+        return alternating()::polled;
+    }
+
+    /** A 4 s backbone (15 polls a minute) and follow-ups 0.5 s after work, within 20 a minute. */
+    private static AdaptivePoller workDriven() {
+        return AdaptivePoller.builder().budget(20, Duration.ofMinutes(1))
+                .backbone(Duration.ofSeconds(4)).followUps(Duration.ofMillis(500)).build();
     }
 
     @Test
@@ -80,27 +90,27 @@ class HeartbeatSimulationTest {
             long phase = (long) (rnd.nextDouble() * 3 * S);
             regular.add(chain(fixed(3 * S), phase, insert)[1] - insert);
             alternating.add(chain(seedAlternating(), phase, insert)[1] - insert);
-            AdaptivePoller a = AdaptivePoller.classicDefaults();
+            AdaptivePoller a = workDriven();
             adaptive.add(chain(a::polled, phase, insert)[1] - insert);
         }
         System.out.println("| poller (20 polls/min budget) | mean job-1-inserted to job-2-picked (s) | p95 (s) |");
         System.out.println("|---|---:|---:|");
         print("fixed 3 s", regular);
         print("alternating 4 s / 2 s (seed)", alternating);
-        print("work-driven (4 s / 2 s idle, 0.5 s after work, 20 per minute)", adaptive);
+        print("work-driven (4 s backbone, a follow-up 0.5 s after work, 20 per minute)", adaptive);
         assertThat(mean(adaptive)).isLessThan(mean(regular));
         assertThat(p95(adaptive)).isLessThan(p95(regular));
     }
 
     @Test
     void neverExceedsItsBudget() {
-        AdaptivePoller p = new AdaptivePoller(Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofMillis(100), 20,
-                Duration.ofMinutes(1));
+        AdaptivePoller p = AdaptivePoller.builder().budget(20, Duration.ofMinutes(1))
+                .backbone(Duration.ofSeconds(4)).followUps(Duration.ofMillis(100)).build();
         long t = 0;
         List<Long> polls = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
             polls.add(t);
-            t = p.polled(t, true); // work every time: it wants to poll every 100 ms
+            t = p.polled(t, true); // work every time: it wants a follow-up every 100 ms
         }
         for (int i = 20; i < polls.size(); i++) {
             assertThat(polls.get(i) - polls.get(i - 20)).isGreaterThanOrEqualTo(60 * S);
