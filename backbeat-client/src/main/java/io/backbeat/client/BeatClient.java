@@ -41,14 +41,16 @@ import java.util.function.LongConsumer;
  * }
  * }</pre>
  *
- * <p>On {@link Builder#build()} the client connects, asks {@code backbeat.{cluster}.timeline} for
- * the grid and follows {@code backbeat.{cluster}.beat}. Frames are validated ({@link DropReason});
+ * <p>{@link Builder#build()} returns at once ({@link ConnectionState#CONNECTING}); the client connects
+ * (in the background, retrying until a NATS server answers), asks {@code backbeat.{cluster}.timeline}
+ * for the grid and follows {@code backbeat.{cluster}.beat}; {@link #awaitLive(Duration)} waits for that. Frames are validated ({@link DropReason});
  * accepted ones drive the listeners. When no frame comes for a phase plus the grace period, the
  * client derives phases from the grid on its own clock ({@link BeatContext#degraded()}), and adopts
  * the leader's frames again when they return. Every listener sees each (beat, phase) at most once
  * and never backwards.
  *
- * <p>Threads: one transport thread (jnats' dispatcher) validates frames; one daemon thread
+ * <p>Threads: while NATS is not reached yet, a daemon thread {@code backbeat-connect-N} retries; one
+ * transport thread (jnats' dispatcher) validates frames; one daemon thread
  * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a small pool of
  * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows when every worker
  * is blocked in a slow listener; work a listener hands to {@link BeatDeadline#runWithin(Callable)}
@@ -83,7 +85,7 @@ public final class BeatClient implements AutoCloseable {
         this.ownedCallbacks = b.callbackExecutor == null ? new LaneExecutor("backbeat-listener-" + clientNo + "-") : null;
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         long startedEpoch = clock.epochNanos();
-        this.transport = openTransport(b);
+        this.transport = openTransport(b, clientNo);
         this.ownedDeadlineWork = b.deadlineExecutor == null ? deadlineWorkers(clientNo) : null;
         Executor deadlineWork = b.deadlineExecutor != null ? b.deadlineExecutor : ownedDeadlineWork;
         this.dispatcher = new PhaseDispatcher(state, hlc, counters,
@@ -96,8 +98,15 @@ public final class BeatClient implements AutoCloseable {
         this.watch = new StateWatch(this::computeState, callbacks);
         localGrid.onStateChange(watch::check);
         this.intake = new FrameIntake(state, gate, counters, fetcher, localGrid, dispatcher, watch::check);
-        transport.subscribeBeats(b.clusterId, intake::onPayload);
-        fetcher.request();
+        transport.subscribeBeats(b.clusterId, intake::onPayload); // made once connected
+        if (transport instanceof NatsTransport nt) { // at once, or when the background connection is made
+            nt.connection().thenRun(() -> {
+                fetcher.requestNow();
+                watch.check();
+            });
+        } else {
+            fetcher.request();
+        }
         // build() returns with the local grid running (and, on a virtual clock, asleep on it)
         localGrid.start();
     }
@@ -117,15 +126,17 @@ public final class BeatClient implements AutoCloseable {
         intake.onPayload(payload);
     }
 
-    private BeatTransport openTransport(Builder b) {
+    private BeatTransport openTransport(Builder b, int clientNo) {
         try {
             if (b.transport != null && !b.verifyKeys.isEmpty()) {
                 throw new IllegalArgumentException("verifySignatures works with the built-in NATS transport only");
             }
+            NatsConnectionSettings nats = b.nats.connectionName() != null ? b.nats
+                    : b.nats.withConnectionName("backbeat-client-" + agentId);
             BeatTransport t = b.transport != null ? b.transport
                     : b.connection != null ? NatsTransport.using(b.connection)
-                    : NatsTransport.connect(b.nats.connectionName() != null ? b.nats
-                            : b.nats.withConnectionName("backbeat-client-" + agentId));
+                    : b.failFastConnect ? NatsTransport.connect(nats)
+                    : NatsTransport.connectInBackground(nats, "backbeat-connect-" + clientNo);
             if (!b.verifyKeys.isEmpty()) {
                 ((NatsTransport) t).verifying(new SignatureCheck(b.verifyKeys));
             }
@@ -187,9 +198,9 @@ public final class BeatClient implements AutoCloseable {
     }
 
     /**
-     * Waits until the client is {@link ConnectionState#LIVE}: the grid known and the pulse's frames
-     * arriving ({@link #descriptor()} is then not null). ({@code build()} still fails when no NATS
-     * server answers at all; once connected, the client rides out outages.)
+     * Waits until the client is {@link ConnectionState#LIVE}: connected, the grid known and the pulse's
+     * frames arriving ({@link #descriptor()} is then not null). A client built while NATS is down
+     * keeps connecting in the background; once connected, it rides out outages.
      *
      * @return true when live, false when {@code timeout} passed first or the client was closed
      */
@@ -267,6 +278,7 @@ public final class BeatClient implements AutoCloseable {
         private Executor callbackExecutor;
         private Executor deadlineExecutor;
         private List<String> verifyKeys = List.of();
+        private boolean failFastConnect;
 
         private Builder(String clusterId) {
             this.clusterId = ClusterId.requireValid(clusterId);
@@ -391,6 +403,19 @@ public final class BeatClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code true}: {@link #build()} connects to NATS on the caller's thread and throws when no
+         * server answers. Default {@code false}: {@code build()} returns at once and the client connects
+         * in the background, trying the servers again every reconnect wait (250 ms by default, see
+         * {@link NatsConnectionSettings.Builder#reconnectWait}) until one answers or the client is
+         * closed; the start-up grace counts from that first connection. Either way it reconnects forever
+         * once connected.
+         */
+        public Builder failFastConnect(boolean failFast) {
+            this.failFastConnect = failFast;
+            return this;
+        }
+
         /** The clocks (default system clocks; the test kit passes a virtual one). */
         public Builder clock(BeatClock clock) {
             this.clock = Objects.requireNonNull(clock);
@@ -398,9 +423,11 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /**
-         * Connects and starts following the beat.
+         * Starts following the beat: returns at once, connecting in the background (see
+         * {@link #failFastConnect(boolean)}).
          *
-         * @throws UncheckedIOException when the NATS servers cannot be reached
+         * @throws UncheckedIOException with {@code failFastConnect(true)}, when no NATS server answers;
+         *                              always, when the TLS settings cannot be used
          */
         public BeatClient build() {
             return new BeatClient(this);
