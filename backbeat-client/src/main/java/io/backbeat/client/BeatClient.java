@@ -52,7 +52,8 @@ import java.util.function.LongConsumer;
  * <p>Threads: while NATS is not reached yet, a daemon thread {@code backbeat-connect-N} retries; one
  * transport thread (jnats' dispatcher) validates frames; one daemon thread
  * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a small pool of
- * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows when every worker
+ * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows (up to
+ * {@link Builder#maxListenerThreads(int)}) when every worker
  * is blocked in a slow listener; work a listener hands to {@link BeatDeadline#runWithin(Callable)}
  * runs on daemon threads {@code backbeat-deadline-N-M}, made on demand. {@link #close()} stops them
  * all. Thread-safe.
@@ -82,7 +83,7 @@ public final class BeatClient implements AutoCloseable {
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
         this.gate = new FrameGate(b.clusterId, hlc);
         int clientNo = CLIENTS.incrementAndGet();
-        this.ownedCallbacks = b.callbackExecutor == null ? new LaneExecutor("backbeat-listener-" + clientNo + "-") : null;
+        this.ownedCallbacks = b.callbackExecutor == null ? new LaneExecutor("backbeat-listener-" + clientNo + "-", b.maxListenerThreads) : null;
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         long startedEpoch = clock.epochNanos();
         this.transport = openTransport(b, clientNo);
@@ -279,6 +280,7 @@ public final class BeatClient implements AutoCloseable {
         private Executor deadlineExecutor;
         private List<String> verifyKeys = List.of();
         private boolean failFastConnect;
+        private int maxListenerThreads = LaneExecutor.DEFAULT_MAX_WORKERS;
 
         private Builder(String clusterId) {
             this.clusterId = ClusterId.requireValid(clusterId);
@@ -383,12 +385,27 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /**
-         * Where listener callbacks run (default: a pool of daemon threads that adds workers within
-         * ~250 µs when all are blocked, so a slow listener never holds up another). The test kit passes a direct executor for deterministic tests;
-         * an executor with fewer threads than slow listeners gives up that isolation.
+         * Where listener callbacks run (default: the client's pool of daemon threads, see
+         * {@link #maxListenerThreads(int)}). The test kit passes a direct executor for deterministic
+         * tests; an executor with fewer threads than slow listeners gives up their isolation.
          */
         public Builder callbackExecutor(Executor executor) {
             this.callbackExecutor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /**
+         * Most threads of the client's listener pool (default 64). It has 2 per core (at least 4, at
+         * most this) and adds one only when a callback has waited 1 ms while every thread was running
+         * a callback (all in slow or blocked listeners), so a slow listener holds up another by about
+         * that; the added ones retire after 30 s idle. With this many blocked listeners, the others
+         * wait. Not used with {@link #callbackExecutor(Executor)}.
+         */
+        public Builder maxListenerThreads(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("max listener threads must be >= 1, got " + max);
+            }
+            this.maxListenerThreads = max;
             return this;
         }
 
