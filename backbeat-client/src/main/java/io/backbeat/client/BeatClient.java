@@ -5,15 +5,14 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.client.internal.FrameGate;
 import io.backbeat.client.internal.LaneExecutor;
-import io.backbeat.client.internal.NatsTransport;
 import io.backbeat.nats.NatsConnectionSettings;
 import io.backbeat.client.internal.SignatureCheck;
+import io.backbeat.client.membership.NatsMembership;
 import io.backbeat.api.BeatClock;
 import io.backbeat.client.spi.BeatTransport;
 import io.backbeat.hlc.HybridLogicalClock;
 import io.nats.client.Connection;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +20,6 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
@@ -66,8 +63,7 @@ public final class BeatClient implements AutoCloseable {
     private final BeatTransport transport;
     private final HybridLogicalClock hlc;
     private final FrameGate gate;
-    private final LaneExecutor ownedCallbacks;
-    private final ExecutorService ownedDeadlineWork;
+    private final ClientResources resources;
     private final ClientCounters counters = new ClientCounters();
     private final PhaseDispatcher dispatcher;
     private final TimelineFetcher fetcher;
@@ -83,12 +79,11 @@ public final class BeatClient implements AutoCloseable {
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
         this.gate = new FrameGate(b.clusterId, hlc);
         int clientNo = CLIENTS.incrementAndGet();
-        this.ownedCallbacks = b.callbackExecutor == null ? new LaneExecutor("backbeat-listener-" + clientNo + "-", b.maxListenerThreads) : null;
-        Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         long startedEpoch = clock.epochNanos();
-        this.transport = openTransport(b, clientNo);
-        this.ownedDeadlineWork = b.deadlineExecutor == null ? deadlineWorkers(clientNo) : null;
-        Executor deadlineWork = b.deadlineExecutor != null ? b.deadlineExecutor : ownedDeadlineWork;
+        this.resources = new ClientResources(b, agentId, clientNo);
+        this.transport = resources.transport;
+        Executor callbacks = resources.callbacks;
+        Executor deadlineWork = resources.deadlineWork;
         this.dispatcher = new PhaseDispatcher(state, hlc, counters,
                 new StatusReporter(b.clusterId, agentId, transport, hlc, clock, b.autoReport), callbacks, b.busyPolicy,
                 deadlineWork);
@@ -100,55 +95,20 @@ public final class BeatClient implements AutoCloseable {
         localGrid.onStateChange(watch::check);
         this.intake = new FrameIntake(state, gate, counters, fetcher, localGrid, dispatcher, watch::check);
         transport.subscribeBeats(b.clusterId, intake::onPayload); // made once connected
-        if (transport instanceof NatsTransport nt) { // at once, or when the background connection is made
-            nt.connection().thenRun(() -> {
-                fetcher.requestNow();
-                watch.check();
-            });
-        } else {
+        boolean onNats = resources.whenConnected(() -> { // at once, or when the background connection is made
+            fetcher.requestNow();
+            watch.check();
+        });
+        if (!onNats) {
             fetcher.request();
         }
         // build() returns with the local grid running (and, on a virtual clock, asleep on it)
         localGrid.start();
     }
 
-    /** The pool {@link BeatDeadline#runWithin(Callable)} uses by default: daemon threads, made on demand. */
-    private static ExecutorService deadlineWorkers(int clientNo) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "backbeat-deadline-" + clientNo + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
     /** A frame held off the grid, judged again once the grid is refreshed. */
     private void judgeAgain(byte[] payload) {
         intake.onPayload(payload);
-    }
-
-    private BeatTransport openTransport(Builder b, int clientNo) {
-        try {
-            if (b.transport != null && !b.verifyKeys.isEmpty()) {
-                throw new IllegalArgumentException("verifySignatures works with the built-in NATS transport only");
-            }
-            NatsConnectionSettings nats = b.nats.connectionName() != null ? b.nats
-                    : b.nats.withConnectionName("backbeat-client-" + agentId);
-            BeatTransport t = b.transport != null ? b.transport
-                    : b.connection != null ? NatsTransport.using(b.connection)
-                    : b.failFastConnect ? NatsTransport.connect(nats)
-                    : NatsTransport.connectInBackground(nats, "backbeat-connect-" + clientNo);
-            if (!b.verifyKeys.isEmpty()) {
-                ((NatsTransport) t).verifying(new SignatureCheck(b.verifyKeys));
-            }
-            return t;
-        } catch (IOException e) {
-            if (ownedCallbacks != null) {
-                ownedCallbacks.close();
-            }
-            throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.nats.servers()) + ": "
-                    + e.getMessage(), e);
-        }
     }
 
     /** A builder for a client of {@code clusterId}. */
@@ -238,6 +198,17 @@ public final class BeatClient implements AutoCloseable {
         void close();
     }
 
+    /**
+     * Joins {@code group} of this client's cluster as {@code memberId} on this client's own NATS
+     * connection, no second one (see {@link NatsMembership}): it joins once the client is connected
+     * and is closed, saying {@code leave}, by {@link #close()} (or earlier by its own {@code close()}).
+     *
+     * @throws IllegalStateException when the client does not run on NATS (a custom transport) or is closed
+     */
+    public NatsMembership membership(String group, String memberId, Duration heartbeat, Duration expiry) {
+        return resources.membership(state, group, memberId, heartbeat, expiry);
+    }
+
     /** A snapshot of the counters: frames, drops, dispatch, degradation, callbacks. */
     public ClientStats stats() {
         return counters.snapshot(gate.drops(), transport.signatureRejects(), localGrid.degraded(), state.term,
@@ -251,13 +222,7 @@ public final class BeatClient implements AutoCloseable {
         }
         state.closed = true;
         localGrid.interrupt();
-        transport.close();
-        if (ownedCallbacks != null) {
-            ownedCallbacks.close();
-        }
-        if (ownedDeadlineWork != null) {
-            ownedDeadlineWork.shutdown(); // work already running ends by its deadline
-        }
+        resources.close();
         localGrid.join();
         watch.check();
     }
@@ -265,9 +230,9 @@ public final class BeatClient implements AutoCloseable {
     /** Options of a {@link BeatClient}. Every value has a sensible default except the NATS servers. */
     public static final class Builder {
         private final String clusterId;
-        private NatsConnectionSettings nats = NatsConnectionSettings.builder("nats://127.0.0.1:4222").build();
-        private Connection connection;
-        private BeatTransport transport;
+        NatsConnectionSettings nats = NatsConnectionSettings.builder("nats://127.0.0.1:4222").build();
+        Connection connection;
+        BeatTransport transport;
         private String agentId;
         private Duration grace; // null: fits the tempo (a quarter of the phase, at most 250 ms)
         private Duration hlcMaxOffset = Duration.ofMillis(500);
@@ -276,11 +241,11 @@ public final class BeatClient implements AutoCloseable {
         private DispatchMode dispatchMode = DispatchMode.FRAME;
         private BeatClock clock = BeatClock.system();
         private boolean autoReport;
-        private Executor callbackExecutor;
-        private Executor deadlineExecutor;
-        private List<String> verifyKeys = List.of();
-        private boolean failFastConnect;
-        private int maxListenerThreads = LaneExecutor.DEFAULT_MAX_WORKERS;
+        Executor callbackExecutor;
+        Executor deadlineExecutor;
+        List<String> verifyKeys = List.of();
+        boolean failFastConnect;
+        int maxListenerThreads = LaneExecutor.DEFAULT_MAX_WORKERS;
 
         private Builder(String clusterId) {
             this.clusterId = ClusterId.requireValid(clusterId);
