@@ -176,7 +176,7 @@ public final class BeatClient implements AutoCloseable {
         if (localGrid != null && localGrid.degraded()) {
             return ConnectionState.DEGRADED;
         }
-        return state.timeline != null && counters.accepted.sum() > 0 && transport.isConnected()
+        return state.timeline != null && state.frameAccepted && transport.isConnected()
                 ? ConnectionState.LIVE : ConnectionState.CONNECTING;
     }
 
