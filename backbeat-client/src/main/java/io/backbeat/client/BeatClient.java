@@ -38,22 +38,20 @@ import java.util.function.LongConsumer;
  * }
  * }</pre>
  *
- * <p>{@link Builder#build()} returns at once ({@link ConnectionState#CONNECTING}); the client connects
- * (in the background, retrying until a NATS server answers), asks {@code backbeat.{cluster}.timeline}
- * for the grid and follows {@code backbeat.{cluster}.beat}; {@link #awaitLive(Duration)} waits for that. Frames are validated ({@link DropReason});
- * accepted ones drive the listeners. When no frame comes for a phase plus the grace period, the
- * client derives phases from the grid on its own clock ({@link BeatContext#degraded()}), and adopts
- * the leader's frames again when they return. Every listener sees each (beat, phase) at most once
- * and never backwards.
+ * <p>{@link Builder#build()} returns at once ({@link ConnectionState#CONNECTING}): the client connects
+ * in the background until a NATS server answers, asks {@code backbeat.{cluster}.timeline} for the
+ * grid and follows {@code backbeat.{cluster}.beat}; {@link #awaitLive(Duration)} waits for that.
+ * Frames are validated ({@link DropReason}); accepted ones drive the listeners. When no frame comes
+ * for a phase plus the grace period, the client derives phases from the grid on its own clock
+ * ({@link BeatContext#degraded()}), and adopts the leader's frames again when they return. Every
+ * listener sees each (beat, phase) at most once and never backwards.
  *
- * <p>Threads: while NATS is not reached yet, a daemon thread {@code backbeat-connect-N} retries; one
- * transport thread (jnats' dispatcher) validates frames; one daemon thread
- * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a small pool of
- * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows (up to
- * {@link Builder#maxListenerThreads(int)}) when every worker
- * is blocked in a slow listener; work a listener hands to {@link BeatDeadline#runWithin(Callable)}
- * runs on daemon threads {@code backbeat-deadline-N-M}, made on demand. {@link #close()} stops them
- * all. Thread-safe.
+ * <p>Threads (daemons): {@code backbeat-connect-N} while NATS is not reached yet; jnats' dispatcher
+ * validates frames; {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run
+ * on a pool {@code backbeat-listener-N-M}, serialised per listener, that grows (up to
+ * {@link Builder#maxListenerThreads(int)}) when every worker is blocked in a slow listener; work
+ * handed to {@link BeatDeadline#runWithin(Callable)} runs on {@code backbeat-deadline-N-M}, made on
+ * demand. {@link #close()} stops them all. Thread-safe.
  */
 public final class BeatClient implements AutoCloseable {
     private static final AtomicInteger CLIENTS = new AtomicInteger();
