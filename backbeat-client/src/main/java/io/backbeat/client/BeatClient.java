@@ -5,15 +5,14 @@ import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.client.internal.FrameGate;
 import io.backbeat.client.internal.LaneExecutor;
-import io.backbeat.client.internal.NatsTransport;
 import io.backbeat.nats.NatsConnectionSettings;
 import io.backbeat.client.internal.SignatureCheck;
+import io.backbeat.client.membership.NatsMembership;
 import io.backbeat.api.BeatClock;
 import io.backbeat.client.spi.BeatTransport;
 import io.backbeat.hlc.HybridLogicalClock;
 import io.nats.client.Connection;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +20,6 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
@@ -41,19 +38,20 @@ import java.util.function.LongConsumer;
  * }
  * }</pre>
  *
- * <p>On {@link Builder#build()} the client connects, asks {@code backbeat.{cluster}.timeline} for
- * the grid and follows {@code backbeat.{cluster}.beat}. Frames are validated ({@link DropReason});
- * accepted ones drive the listeners. When no frame comes for a phase plus the grace period, the
- * client derives phases from the grid on its own clock ({@link BeatContext#degraded()}), and adopts
- * the leader's frames again when they return. Every listener sees each (beat, phase) at most once
- * and never backwards.
+ * <p>{@link Builder#build()} returns at once ({@link ConnectionState#CONNECTING}): the client connects
+ * in the background until a NATS server answers, asks {@code backbeat.{cluster}.timeline} for the
+ * grid and follows {@code backbeat.{cluster}.beat}; {@link #awaitLive(Duration)} waits for that.
+ * Frames are validated ({@link DropReason}); accepted ones drive the listeners. When no frame comes
+ * for a phase plus the grace period, the client derives phases from the grid on its own clock
+ * ({@link BeatContext#degraded()}), and adopts the leader's frames again when they return. Every
+ * listener sees each (beat, phase) at most once and never backwards.
  *
- * <p>Threads: one transport thread (jnats' dispatcher) validates frames; one daemon thread
- * {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run on a small pool of
- * daemon threads {@code backbeat-listener-N-M}, serialised per listener, that grows when every worker
- * is blocked in a slow listener; work a listener hands to {@link BeatDeadline#runWithin(Callable)}
- * runs on daemon threads {@code backbeat-deadline-N-M}, made on demand. {@link #close()} stops them
- * all. Thread-safe.
+ * <p>Threads (daemons): {@code backbeat-connect-N} while NATS is not reached yet; jnats' dispatcher
+ * validates frames; {@code backbeat-grid-<cluster>} keeps the local grid; listener callbacks run
+ * on a pool {@code backbeat-listener-N-M}, serialised per listener, that grows (up to
+ * {@link Builder#maxListenerThreads(int)}) when every worker is blocked in a slow listener; work
+ * handed to {@link BeatDeadline#runWithin(Callable)} runs on {@code backbeat-deadline-N-M}, made on
+ * demand. {@link #close()} stops them all. Thread-safe.
  */
 public final class BeatClient implements AutoCloseable {
     private static final AtomicInteger CLIENTS = new AtomicInteger();
@@ -63,8 +61,7 @@ public final class BeatClient implements AutoCloseable {
     private final BeatTransport transport;
     private final HybridLogicalClock hlc;
     private final FrameGate gate;
-    private final LaneExecutor ownedCallbacks;
-    private final ExecutorService ownedDeadlineWork;
+    private final ClientResources resources;
     private final ClientCounters counters = new ClientCounters();
     private final PhaseDispatcher dispatcher;
     private final TimelineFetcher fetcher;
@@ -80,12 +77,11 @@ public final class BeatClient implements AutoCloseable {
                 .physicalClock(() -> Math.floorDiv(clock.epochNanos(), 1_000_000L)).build();
         this.gate = new FrameGate(b.clusterId, hlc);
         int clientNo = CLIENTS.incrementAndGet();
-        this.ownedCallbacks = b.callbackExecutor == null ? new LaneExecutor("backbeat-listener-" + clientNo + "-") : null;
-        Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownedCallbacks;
         long startedEpoch = clock.epochNanos();
-        this.transport = openTransport(b);
-        this.ownedDeadlineWork = b.deadlineExecutor == null ? deadlineWorkers(clientNo) : null;
-        Executor deadlineWork = b.deadlineExecutor != null ? b.deadlineExecutor : ownedDeadlineWork;
+        this.resources = new ClientResources(b, agentId, clientNo);
+        this.transport = resources.transport;
+        Executor callbacks = resources.callbacks;
+        Executor deadlineWork = resources.deadlineWork;
         this.dispatcher = new PhaseDispatcher(state, hlc, counters,
                 new StatusReporter(b.clusterId, agentId, transport, hlc, clock, b.autoReport), callbacks, b.busyPolicy,
                 deadlineWork);
@@ -96,47 +92,21 @@ public final class BeatClient implements AutoCloseable {
         this.watch = new StateWatch(this::computeState, callbacks);
         localGrid.onStateChange(watch::check);
         this.intake = new FrameIntake(state, gate, counters, fetcher, localGrid, dispatcher, watch::check);
-        transport.subscribeBeats(b.clusterId, intake::onPayload);
-        fetcher.request();
+        transport.subscribeBeats(b.clusterId, intake::onPayload); // made once connected
+        boolean onNats = resources.whenConnected(() -> { // at once, or when the background connection is made
+            fetcher.requestNow();
+            watch.check();
+        });
+        if (!onNats) {
+            fetcher.request();
+        }
         // build() returns with the local grid running (and, on a virtual clock, asleep on it)
         localGrid.start();
-    }
-
-    /** The pool {@link BeatDeadline#runWithin(Callable)} uses by default: daemon threads, made on demand. */
-    private static ExecutorService deadlineWorkers(int clientNo) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "backbeat-deadline-" + clientNo + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** A frame held off the grid, judged again once the grid is refreshed. */
     private void judgeAgain(byte[] payload) {
         intake.onPayload(payload);
-    }
-
-    private BeatTransport openTransport(Builder b) {
-        try {
-            if (b.transport != null && !b.verifyKeys.isEmpty()) {
-                throw new IllegalArgumentException("verifySignatures works with the built-in NATS transport only");
-            }
-            BeatTransport t = b.transport != null ? b.transport
-                    : b.connection != null ? NatsTransport.using(b.connection)
-                    : NatsTransport.connect(b.nats.connectionName() != null ? b.nats
-                            : b.nats.withConnectionName("backbeat-client-" + agentId));
-            if (!b.verifyKeys.isEmpty()) {
-                ((NatsTransport) t).verifying(new SignatureCheck(b.verifyKeys));
-            }
-            return t;
-        } catch (IOException e) {
-            if (ownedCallbacks != null) {
-                ownedCallbacks.close();
-            }
-            throw new UncheckedIOException("cannot connect to NATS at " + String.join(",", b.nats.servers()) + ": "
-                    + e.getMessage(), e);
-        }
     }
 
     /** A builder for a client of {@code clusterId}. */
@@ -187,9 +157,9 @@ public final class BeatClient implements AutoCloseable {
     }
 
     /**
-     * Waits until the client is {@link ConnectionState#LIVE}: the grid known and the pulse's frames
-     * arriving ({@link #descriptor()} is then not null). ({@code build()} still fails when no NATS
-     * server answers at all; once connected, the client rides out outages.)
+     * Waits until the client is {@link ConnectionState#LIVE}: connected, the grid known and the pulse's
+     * frames arriving ({@link #descriptor()} is then not null). A client built while NATS is down
+     * keeps connecting in the background; once connected, it rides out outages.
      *
      * @return true when live, false when {@code timeout} passed first or the client was closed
      */
@@ -204,7 +174,7 @@ public final class BeatClient implements AutoCloseable {
         if (localGrid != null && localGrid.degraded()) {
             return ConnectionState.DEGRADED;
         }
-        return state.timeline != null && counters.accepted.sum() > 0 && transport.isConnected()
+        return state.timeline != null && state.frameAccepted && transport.isConnected()
                 ? ConnectionState.LIVE : ConnectionState.CONNECTING;
     }
 
@@ -226,6 +196,17 @@ public final class BeatClient implements AutoCloseable {
         void close();
     }
 
+    /**
+     * Joins {@code group} of this client's cluster as {@code memberId} on this client's own NATS
+     * connection, no second one (see {@link NatsMembership}): it joins once the client is connected
+     * and is closed, saying {@code leave}, by {@link #close()} (or earlier by its own {@code close()}).
+     *
+     * @throws IllegalStateException when the client does not run on NATS (a custom transport) or is closed
+     */
+    public NatsMembership membership(String group, String memberId, Duration heartbeat, Duration expiry) {
+        return resources.membership(state, group, memberId, heartbeat, expiry);
+    }
+
     /** A snapshot of the counters: frames, drops, dispatch, degradation, callbacks. */
     public ClientStats stats() {
         return counters.snapshot(gate.drops(), transport.signatureRejects(), localGrid.degraded(), state.term,
@@ -239,13 +220,7 @@ public final class BeatClient implements AutoCloseable {
         }
         state.closed = true;
         localGrid.interrupt();
-        transport.close();
-        if (ownedCallbacks != null) {
-            ownedCallbacks.close();
-        }
-        if (ownedDeadlineWork != null) {
-            ownedDeadlineWork.shutdown(); // work already running ends by its deadline
-        }
+        resources.close();
         localGrid.join();
         watch.check();
     }
@@ -253,9 +228,9 @@ public final class BeatClient implements AutoCloseable {
     /** Options of a {@link BeatClient}. Every value has a sensible default except the NATS servers. */
     public static final class Builder {
         private final String clusterId;
-        private NatsConnectionSettings nats = NatsConnectionSettings.builder("nats://127.0.0.1:4222").build();
-        private Connection connection;
-        private BeatTransport transport;
+        NatsConnectionSettings nats = NatsConnectionSettings.builder("nats://127.0.0.1:4222").build();
+        Connection connection;
+        BeatTransport transport;
         private String agentId;
         private Duration grace; // null: fits the tempo (a quarter of the phase, at most 250 ms)
         private Duration hlcMaxOffset = Duration.ofMillis(500);
@@ -264,9 +239,11 @@ public final class BeatClient implements AutoCloseable {
         private DispatchMode dispatchMode = DispatchMode.FRAME;
         private BeatClock clock = BeatClock.system();
         private boolean autoReport;
-        private Executor callbackExecutor;
-        private Executor deadlineExecutor;
-        private List<String> verifyKeys = List.of();
+        Executor callbackExecutor;
+        Executor deadlineExecutor;
+        List<String> verifyKeys = List.of();
+        boolean failFastConnect;
+        int maxListenerThreads = LaneExecutor.DEFAULT_MAX_WORKERS;
 
         private Builder(String clusterId) {
             this.clusterId = ClusterId.requireValid(clusterId);
@@ -371,12 +348,27 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /**
-         * Where listener callbacks run (default: a pool of daemon threads that adds workers within
-         * ~250 µs when all are blocked, so a slow listener never holds up another). The test kit passes a direct executor for deterministic tests;
-         * an executor with fewer threads than slow listeners gives up that isolation.
+         * Where listener callbacks run (default: the client's pool of daemon threads, see
+         * {@link #maxListenerThreads(int)}). The test kit passes a direct executor for deterministic
+         * tests; an executor with fewer threads than slow listeners gives up their isolation.
          */
         public Builder callbackExecutor(Executor executor) {
             this.callbackExecutor = Objects.requireNonNull(executor);
+            return this;
+        }
+
+        /**
+         * Most threads of the client's listener pool (default 64). It has 2 per core (at least 4, at
+         * most this) and adds one only when a callback has waited 1 ms while every thread was running
+         * a callback (all in slow or blocked listeners), so a slow listener holds up another by about
+         * that; the added ones retire after 30 s idle. With this many blocked listeners, the others
+         * wait. Not used with {@link #callbackExecutor(Executor)}.
+         */
+        public Builder maxListenerThreads(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("max listener threads must be >= 1, got " + max);
+            }
+            this.maxListenerThreads = max;
             return this;
         }
 
@@ -391,6 +383,19 @@ public final class BeatClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@code true}: {@link #build()} connects to NATS on the caller's thread and throws when no
+         * server answers. Default {@code false}: {@code build()} returns at once and the client connects
+         * in the background, trying the servers again every reconnect wait (250 ms by default, see
+         * {@link NatsConnectionSettings.Builder#reconnectWait}) until one answers or the client is
+         * closed; the start-up grace counts from that first connection. Either way it reconnects forever
+         * once connected.
+         */
+        public Builder failFastConnect(boolean failFast) {
+            this.failFastConnect = failFast;
+            return this;
+        }
+
         /** The clocks (default system clocks; the test kit passes a virtual one). */
         public Builder clock(BeatClock clock) {
             this.clock = Objects.requireNonNull(clock);
@@ -398,9 +403,11 @@ public final class BeatClient implements AutoCloseable {
         }
 
         /**
-         * Connects and starts following the beat.
+         * Starts following the beat: returns at once, connecting in the background (see
+         * {@link #failFastConnect(boolean)}).
          *
-         * @throws UncheckedIOException when the NATS servers cannot be reached
+         * @throws UncheckedIOException with {@code failFastConnect(true)}, when no NATS server answers;
+         *                              always, when the TLS settings cannot be used
          */
         public BeatClient build() {
             return new BeatClient(this);

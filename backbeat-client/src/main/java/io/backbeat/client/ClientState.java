@@ -17,6 +17,8 @@ final class ClientState {
     volatile Timeline timeline;
     /** The highest term the timeline confirmed, -1 before any; written under {@link #lock}. */
     volatile long term = -1;
+    /** {@code true} once a frame was accepted (it stays so); written under {@link #lock}. */
+    volatile boolean frameAccepted;
     /** The leader of {@link #term}, empty when unknown; written under {@link #lock}. */
     volatile String leaderId = "";
 

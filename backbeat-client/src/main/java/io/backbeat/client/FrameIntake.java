@@ -65,6 +65,9 @@ final class FrameIntake {
                 return;
             }
             counters.accepted.increment();
+            if (!state.frameAccepted) {
+                state.frameAccepted = true; // written once: the state's LIVE test reads a flag, not the adder
+            }
             BeatFrame f = v.frame();
             int phaseIndex = gate.lastPhase();
             long frameDeadline = EpochNanos.of(f.deadlineAt());
@@ -100,9 +103,16 @@ final class FrameIntake {
         if (grid == null || f.beatsPerBar() <= 0) {
             return grid;
         }
+        PendingTempo announced = f.nextTempo();
+        PendingTempo current = grid.descriptor().pending();
+        // nothing new (the frame announces the change the grid holds, or none once it has applied): no
+        // descriptor is made per frame; what follows would keep the grid too
+        if (Objects.equals(announced, current)
+                || (announced == null && f.beatIndex() >= current.atBeatIndex())) {
+            return grid;
+        }
         // a change that has applied is folded into the anchor first, so a newer announcement keeps it
         TimelineDescriptor d = grid.descriptor().settle(grid.phaseStartNanos(f.beatIndex(), Math.max(0, f.phaseIndex())));
-        PendingTempo announced = f.nextTempo();
         PendingTempo known = d.pending();
         if (Objects.equals(announced, known)) {
             return grid;

@@ -21,7 +21,7 @@ final class StateWatch {
     private final Supplier<ConnectionState> compute;
     private final Executor callbacks;
     private final List<Consumer<ConnectionState>> listeners = new CopyOnWriteArrayList<>();
-    private ConnectionState last = ConnectionState.CONNECTING; // guarded by this
+    private volatile ConnectionState last = ConnectionState.CONNECTING; // written under this
 
     StateWatch(Supplier<ConnectionState> compute, Executor callbacks) {
         this.compute = compute;
@@ -32,9 +32,15 @@ final class StateWatch {
         return compute.get();
     }
 
-    /** Something changed: notify if the state did. Cheap when it did not. */
+    /**
+     * Something changed: notify if the state did. Cheap when it did not (every accepted frame calls
+     * it): a few volatile reads, no lock.
+     */
     void check() {
         ConnectionState now = compute.get();
+        if (now == last) {
+            return;
+        }
         synchronized (this) {
             if (now == last) {
                 return;

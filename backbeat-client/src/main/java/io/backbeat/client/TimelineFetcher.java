@@ -52,6 +52,11 @@ final class TimelineFetcher {
         request(false);
     }
 
+    /** Asks for the grid now, whatever went out before (the transport has just connected). */
+    void requestNow() {
+        request(true);
+    }
+
     /**
      * Holds {@code payload}, judged off the grid, and forces a refresh; the reply judges it once more.
      * Only one frame is held at a time. Holds the lock.

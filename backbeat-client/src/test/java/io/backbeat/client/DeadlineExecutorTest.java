@@ -2,6 +2,7 @@ package io.backbeat.client;
 
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.EpochNanos;
+import io.backbeat.api.GridPosition;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
 import io.backbeat.api.codec.BackbeatCodec;
@@ -28,6 +29,7 @@ class DeadlineExecutorTest {
 
     /** A transport that only hands frames to the client: no pulse answers timeline requests. */
     static final class FrameFeed implements BeatTransport {
+        static final long MIN_LEFT_NANOS = 200_000_000L;
         volatile Consumer<byte[]> sink;
 
         @Override public void subscribeBeats(String clusterId, Consumer<byte[]> s) { sink = s; }
@@ -38,11 +40,21 @@ class DeadlineExecutorTest {
         @Override public boolean isConnected() { return true; }
         @Override public void close() { }
 
-        /** Publishes the frame of the phase under way now on a 60 BPM grid. */
-        void publishCurrentPhase(String cluster) {
+        /**
+         * Publishes the frame of the phase under way on a 60 BPM grid (phases of 333 ms), once that
+         * phase has at least 200 ms left: published at any instant, the phase could end before the
+         * callback hands its work over (the deadline expired, the work never ran: the flaky failure
+         * "recorded no thread name").
+         */
+        void publishCurrentPhase(String cluster) throws InterruptedException {
             Timeline grid = Timeline.of(TimelineDescriptor.initial(cluster, 0, 60, 4, List.of("plan", "execute", "review")));
-            BeatFrame f = BeatFrame.at(grid, grid.positionAt(EpochNanos.of(Instant.now())),
-                    HybridLogicalClock.builder("feed").build().now().toString(), "p1", 1);
+            GridPosition pos = grid.positionAt(EpochNanos.of(Instant.now()));
+            long left = pos.deadlineNanos() - EpochNanos.of(Instant.now());
+            if (left < MIN_LEFT_NANOS) {
+                Thread.sleep(left / 1_000_000 + 1); // into the next phase, 333 ms long
+                pos = grid.positionAt(EpochNanos.of(Instant.now()));
+            }
+            BeatFrame f = BeatFrame.at(grid, pos, HybridLogicalClock.builder("feed").build().now().toString(), "p1", 1);
             sink.accept(BackbeatCodec.encodeFrame(f));
         }
     }
@@ -55,12 +67,16 @@ class DeadlineExecutorTest {
         @Override
         public void onPhase(BeatContext ctx) {
             deadline = ctx.deadline();
-            outcomes.add(ctx.deadline().runWithin(() -> Thread.currentThread().getName()));
+            try {
+                outcomes.add(ctx.deadline().runWithin(() -> Thread.currentThread().getName()));
+            } catch (RuntimeException e) { // recorded, so a failure says why the work did not run
+                outcomes.add(e);
+            }
         }
     }
 
     @Test
-    void theClientOwnsItsDeadlineWorkersAndShutsThemDownOnClose() {
+    void theClientOwnsItsDeadlineWorkersAndShutsThemDownOnClose() throws Exception {
         FrameFeed feed = new FrameFeed();
         Runner runner = new Runner();
         BeatClient client = BeatClient.builder("deadline-own").transport(feed).callbackExecutor(Runnable::run)
@@ -68,14 +84,14 @@ class DeadlineExecutorTest {
         client.addListener(runner);
         feed.publishCurrentPhase("deadline-own");
         assertThat(runner.outcomes).hasSize(1);
-        assertThat((String) runner.outcomes.get(0)).startsWith("backbeat-deadline-");
+        assertThat(runner.outcomes.get(0)).isInstanceOf(String.class).asString().startsWith("backbeat-deadline-");
         client.close();
         BeatDeadline later = runner.deadline.minus(Duration.ofSeconds(-1)); // 1 s later, still the client's executor
         assertThatThrownBy(() -> later.runWithin(() -> 1)).isInstanceOf(RejectedExecutionException.class);
     }
 
     @Test
-    void anExecutorPassedInIsUsedAndLeftRunning() {
+    void anExecutorPassedInIsUsedAndLeftRunning() throws Exception {
         ExecutorService mine = Executors.newSingleThreadExecutor(r -> new Thread(r, "app-worker"));
         try {
             FrameFeed feed = new FrameFeed();

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -22,6 +24,9 @@ import java.util.function.Consumer;
  * {@code leave <id>} when closed; a member silent for {@code expiry} is dropped. The sorted live
  * members give each clone its index and the count, so joins and leaves re-slot everyone within one
  * heartbeat (keep it at most half a beat). One named daemon thread; thread-safe.
+ *
+ * <p>On a {@link io.backbeat.client.BeatClient}'s own connection (no second one), closed with it:
+ * {@code client.membership(group, memberId, heartbeat, expiry)}.
  */
 public final class NatsMembership implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsMembership.class);
@@ -41,7 +46,6 @@ public final class NatsMembership implements AutoCloseable {
         }
     }
 
-    private final Connection nats;
     private final String subject;
     private final String self;
     private final long heartbeatNanos;
@@ -49,7 +53,8 @@ public final class NatsMembership implements AutoCloseable {
     private final Map<String, Long> lastSeen = new TreeMap<>();
     private final List<Consumer<View>> listeners = new CopyOnWriteArrayList<>();
     private final Thread thread;
-    private final Dispatcher dispatcher;
+    private volatile Connection nats; // null until the connection exists
+    private Dispatcher dispatcher; // guarded by this
     private volatile View view;
     private volatile boolean closed;
 
@@ -58,7 +63,18 @@ public final class NatsMembership implements AutoCloseable {
      */
     public NatsMembership(Connection nats, String clusterId, String group, String memberId, Duration heartbeat,
                           Duration expiry) {
-        this.nats = Objects.requireNonNull(nats);
+        this(CompletableFuture.completedFuture(Objects.requireNonNull(nats, "nats")), clusterId, group, memberId,
+                heartbeat, expiry);
+    }
+
+    /**
+     * Joins as {@link #NatsMembership(Connection, String, String, String, Duration, Duration)} does, once
+     * {@code nats} completes (a connection still being made); until then the view holds this member
+     * alone and no heartbeat is sent.
+     */
+    public NatsMembership(CompletionStage<Connection> nats, String clusterId, String group, String memberId,
+                          Duration heartbeat, Duration expiry) {
+        Objects.requireNonNull(nats, "nats");
         if (!group.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new IllegalArgumentException("group must be 1-64 of [A-Za-z0-9_-], got '" + group + "'");
         }
@@ -76,11 +92,23 @@ public final class NatsMembership implements AutoCloseable {
             lastSeen.put(self, System.nanoTime());
             view = new View(self, List.of(self));
         }
-        this.dispatcher = nats.createDispatcher(msg -> onMessage(new String(msg.getData(), StandardCharsets.UTF_8)));
-        dispatcher.subscribe(subject);
         this.thread = new Thread(this::run, "backbeat-members-" + group + "-" + memberId);
         this.thread.setDaemon(true);
         this.thread.start();
+        nats.thenAccept(this::attach);
+    }
+
+    /** The connection exists: listen, then heartbeat on it (at once). */
+    private void attach(Connection c) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            dispatcher = c.createDispatcher(msg -> onMessage(new String(msg.getData(), StandardCharsets.UTF_8)));
+            dispatcher.subscribe(subject);
+            nats = c;
+        }
+        java.util.concurrent.locks.LockSupport.unpark(thread);
     }
 
     /** The current view. */
@@ -135,33 +163,50 @@ public final class NatsMembership implements AutoCloseable {
 
     private void run() {
         long next = System.nanoTime();
+        Connection sentOn = null;
         while (!closed) {
-            try {
-                nats.publish(subject, ("alive " + self).getBytes(StandardCharsets.UTF_8));
-            } catch (RuntimeException e) {
-                LOG.debug("heartbeat not sent: {}", e.toString());
+            Connection c = nats;
+            boolean due = System.nanoTime() - next >= 0;
+            if (due || c != sentOn) { // due, or just connected: heartbeat now
+                try {
+                    if (c != null) {
+                        c.publish(subject, ("alive " + self).getBytes(StandardCharsets.UTF_8));
+                    }
+                } catch (RuntimeException e) {
+                    LOG.debug("heartbeat not sent: {}", e.toString());
+                }
+                sentOn = c;
+                refresh();
+                long now = System.nanoTime();
+                next = (due ? next : now) + heartbeatNanos; // absolute schedule: no drift from the work above
+                if (next - now < 0) {
+                    next = now;
+                }
             }
-            refresh();
-            next += heartbeatNanos; // absolute schedule: no drift from the work above
-            long wait = next - System.nanoTime();
-            if (wait < 0) {
-                next = System.nanoTime();
-            } else {
-                java.util.concurrent.locks.LockSupport.parkNanos(wait);
-            }
+            java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
         }
     }
 
+    /** Says {@code leave} (when connected) and stops; the connection stays open. Idempotent. */
     @Override
     public void close() {
-        if (closed) {
+        Connection c;
+        Dispatcher d;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            c = nats;
+            d = dispatcher;
+        }
+        thread.interrupt();
+        if (c == null) {
             return;
         }
-        closed = true;
-        thread.interrupt();
         try {
-            nats.publish(subject, ("leave " + self).getBytes(StandardCharsets.UTF_8));
-            nats.closeDispatcher(dispatcher);
+            c.publish(subject, ("leave " + self).getBytes(StandardCharsets.UTF_8));
+            c.closeDispatcher(d);
         } catch (RuntimeException e) {
             LOG.debug("leave not sent: {}", e.toString());
         }

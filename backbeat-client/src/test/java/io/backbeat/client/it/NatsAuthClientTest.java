@@ -1,6 +1,7 @@
 package io.backbeat.client.it;
 
 import io.backbeat.client.BeatClient;
+import io.backbeat.client.ConnectionState;
 import io.backbeat.nats.NatsConnectionSettings;
 import io.backbeat.testkit.NatsTestServer;
 import io.backbeat.testkit.TestPulse;
@@ -19,7 +20,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A client on a NATS server that requires credentials, through the same
  * {@link NatsConnectionSettings} the pulse uses: the right user and password get the beat, a wrong
- * password fails {@code build()} with a message naming the servers, and the settings never print
+ * password fails {@code build()} with a message naming the servers when connecting fails fast (by
+ * default the client keeps connecting and never goes live), and the settings never print
  * the password.
  */
 class NatsAuthClientTest {
@@ -49,8 +51,13 @@ class NatsAuthClientTest {
             assertThat(rec.sequenceProblems(3, true)).isEmpty();
 
             NatsConnectionSettings bad = good.toBuilder().userInfo("svc", "wrong").build();
-            assertThatThrownBy(() -> BeatClient.builder("auth-it").nats(bad).build())
+            assertThatThrownBy(() -> BeatClient.builder("auth-it").nats(bad).failFastConnect(true).build())
                     .isInstanceOf(UncheckedIOException.class).hasMessageContaining(nats.url());
+            // by default build() returns and the client keeps trying: it never goes live with a wrong password
+            try (BeatClient refused = BeatClient.builder("auth-it").nats(bad).build()) {
+                assertThat(refused.awaitLive(Duration.ofSeconds(1))).isFalse();
+                assertThat(refused.state()).isEqualTo(ConnectionState.CONNECTING);
+            }
         }
     }
 }
