@@ -211,8 +211,10 @@ public final class ClockOffsetEstimator {
      * two clocks and {@code clusterSize} the voting members (this node included). See the class comment;
      * a one-member cluster is always trusted.
      *
-     * <p>Each peer is judged on the larger of its offset now and {@link #JUDGE_AHEAD_MS} from now along
-     * its fitted rate; a skewed verdict reports the judged offsets' median.
+     * <p>Each peer is judged on the largest of its offset now, {@link #JUDGE_AHEAD_MS} from now along
+     * its fitted rate, and its newest exchange's offset less half that exchange's round trip (a floor
+     * that holds whatever the path's asymmetry, so a clock that just began to run away is caught even
+     * while the fit still trails); a skewed verdict reports the judged offsets' median.
      *
      * @param nowEpochNanos now on this node's clock, epoch nanoseconds
      */
@@ -222,13 +224,16 @@ public final class ClockOffsetEstimator {
                     + clusterSize);
         }
         Map<String, Long> fresh = new HashMap<>();
-        Map<String, Long> judged = new HashMap<>(); // the offset now or a second ahead, whichever is larger
+        // the offset now, a second ahead, or the newest exchange's floor, whichever is largest
+        Map<String, Long> judged = new HashMap<>();
         for (Map.Entry<String, PeerWindow> e : peers.entrySet()) {
             if (e.getValue().fresh(nowEpochNanos)) {
                 long now = e.getValue().offsetAt(nowEpochNanos);
                 long ahead = e.getValue().offsetAt(nowEpochNanos + JUDGE_AHEAD_MS * 1_000_000);
                 fresh.put(e.getKey(), now);
-                judged.put(e.getKey(), Math.abs(ahead) > Math.abs(now) ? ahead : now);
+                long judge = Math.abs(ahead) > Math.abs(now) ? ahead : now;
+                long floor = e.getValue().newestFloor(); // the newest exchange, where a fit still trails it
+                judged.put(e.getKey(), Math.abs(floor) > Math.abs(judge) ? floor : judge);
             }
         }
         return verdicts.decide(fresh, judged, boundNanos, clusterSize);

@@ -62,6 +62,18 @@ final class PeerWindow {
         return (long) Math.max(Long.MIN_VALUE / 2, Math.min(Long.MAX_VALUE / 2, at));
     }
 
+    /**
+     * The newest sample's offset moved toward zero by half its round trip: whatever the path's asymmetry,
+     * the peer's true offset at that sample was at least this far from zero, on this side. A floor for
+     * judging a clock that just began to run away, while the fit or the minimum-delay sample still trails.
+     */
+    long newestFloor() {
+        Sample s = w.peekLast();
+        long half = s.rttNanos() / 2;
+        long o = s.offsetNanos();
+        return o > half ? o - half : o < -half ? o + half : 0;
+    }
+
     /** The fitted rate, NaN while none is fitted. */
     double slope() {
         double[] fit = fit();

@@ -286,6 +286,32 @@ class ClockOffsetEstimatorTest {
     }
 
     @Test
+    void aClockThatJustRanAwayIsJudgedOnItsNewestExchangeWhileTheFitStillTrails() {
+        // this node's clock was true for 4 s of fast exchanges; then one slower exchange (4 ms round trip,
+        // outside the fit's round-trip cap) shows both peers 150 ms behind it
+        ClockOffsetEstimator e = new ClockOffsetEstimator(8, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        for (int i = 0; i < 8; i++) {
+            exchange(e, "B", NOW + i * 500 * MS, 0, 100_000, 100_000);
+            exchange(e, "C", NOW + i * 500 * MS + MS, 0, 100_000, 100_000);
+        }
+        long t = NOW + 4_000 * MS;
+        exchange(e, "B", t, -150 * MS, 2 * MS, 2 * MS);
+        exchange(e, "C", t + MS, -150 * MS, 2 * MS, 2 * MS);
+        long now = t + 10 * MS;
+        // the fit and the minimum-delay samples still say 0
+        assertThat(e.peerOffsets()).containsEntry("B", 0L).containsEntry("C", 0L);
+        ClockVerdict v = e.assess(now, 100 * MS, 3);
+        // but whatever the paths' asymmetry, each peer was at least 150 - 2 ms behind at its newest exchange
+        assertThat(v.status()).isEqualTo(ClockVerdict.Status.SKEWED);
+        assertThat(v.offsetNanos().getAsLong()).isBetween(140 * MS, 150 * MS);
+        // a true clock with the same slow exchange stays trusted: the floor never exceeds the truth
+        ClockOffsetEstimator ok = new ClockOffsetEstimator(8, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        exchange(ok, "B", t, 0, 2 * MS, 60 * MS);
+        exchange(ok, "C", t + MS, 0, 60 * MS, 2 * MS);
+        assertThat(ok.assess(now + 70 * MS, 100 * MS, 3).status()).isEqualTo(ClockVerdict.Status.TRUSTED);
+    }
+
+    @Test
     void inFiveMembersTwoBadClocksAreOutvoted() {
         long bound = 100 * MS;
         ClockOffsetEstimator good = new ClockOffsetEstimator();
