@@ -51,7 +51,7 @@ final class BeatEmitter implements AutoCloseable {
         long highestTerm();
 
         /** The highest (beat, phase) seen on the wire, or null. */
-        PhasePair highestSeen();
+        BeatPhase highestSeen();
 
         /** A frame is being sent now (called right before the send, which may still be refused). */
         void published(long beat, int phase);
@@ -267,9 +267,9 @@ final class BeatEmitter implements AutoCloseable {
      */
     private BeatPhase floorOfTerm(Timeline grid) {
         BeatPhase floor = FrameSchedule.beforeAnchor(grid);
-        PhasePair seen = host.highestSeen();
-        if (seen != null && new BeatPhase(seen.beat(), seen.phase()).isAfter(floor)) {
-            return new BeatPhase(seen.beat(), seen.phase());
+        BeatPhase seen = host.highestSeen();
+        if (seen != null && seen.isAfter(floor)) {
+            return seen;
         }
         return floor;
     }

@@ -1,5 +1,6 @@
 package io.backbeat.pulse;
 
+import io.backbeat.api.BeatPhase;
 import io.backbeat.consensus.Consensus;
 
 /**
@@ -39,7 +40,7 @@ final class EmitterHost implements BeatEmitter.Host {
     }
 
     @Override
-    public PhasePair highestSeen() {
+    public BeatPhase highestSeen() {
         return frames.highestSeen();
     }
 

@@ -1,5 +1,6 @@
 package io.backbeat.pulse;
 
+import io.backbeat.api.BeatPhase;
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.SchedulingClock;
 import io.backbeat.api.Timeline;
@@ -35,7 +36,7 @@ final class FrameMonitor {
     private final PulseMetrics metrics;
     private final AtomicLong framesObserved = new AtomicLong();
     private final Object lock = new Object();
-    private volatile PhasePair highestSeen;
+    private volatile BeatPhase highestSeen;
     private volatile long lastFrameSeenEpoch;
     private volatile long lastFramePhaseEnd;
     private volatile double lastLagMillis;
@@ -43,7 +44,7 @@ final class FrameMonitor {
     private volatile long driftTerm = Long.MIN_VALUE; // the leadership whose frames feed the drift estimate
     private volatile double hlcDriftSeconds;
     private volatile long unconfirmedSinceNanos;
-    private PhasePair lastMeasured; // guarded by lock
+    private BeatPhase lastMeasured; // guarded by lock
     private volatile BeatFrame lastFrame;
 
     FrameMonitor(String clusterId, String nodeId, Consensus consensus, SchedulingClock clock, PulseMetrics metrics) {
@@ -102,7 +103,7 @@ final class FrameMonitor {
             metrics.ignoredFrame("implausible");
             return;
         }
-        PhasePair pair = new PhasePair(f.beatIndex(), p);
+        BeatPhase pair = new BeatPhase(f.beatIndex(), p);
         synchronized (lock) {
             if (lastMeasured != null && !pair.isAfter(lastMeasured)) {
                 metrics.ignoredFrame("duplicate");
@@ -132,9 +133,9 @@ final class FrameMonitor {
 
     /** Records a pair seen on the wire or published by this node. */
     void noteSeen(long beat, int phase) {
-        PhasePair p = new PhasePair(beat, phase);
+        BeatPhase p = new BeatPhase(beat, phase);
         synchronized (lock) {
-            PhasePair h = highestSeen;
+            BeatPhase h = highestSeen;
             if (h == null || p.isAfter(h)) {
                 highestSeen = p;
             }
@@ -159,7 +160,7 @@ final class FrameMonitor {
     }
 
     /** The highest (beat, phase) seen, or null. */
-    PhasePair highestSeen() {
+    BeatPhase highestSeen() {
         return highestSeen;
     }
 

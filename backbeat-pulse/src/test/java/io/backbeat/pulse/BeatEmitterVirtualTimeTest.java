@@ -1,5 +1,6 @@
 package io.backbeat.pulse;
 
+import io.backbeat.api.BeatPhase;
 import io.backbeat.api.BeatFrame;
 import io.backbeat.api.Timeline;
 import io.backbeat.api.TimelineDescriptor;
@@ -38,7 +39,7 @@ class BeatEmitterVirtualTimeTest {
     private final PulseMetrics metrics = new PulseMetrics(new SimpleMeterRegistry());
     private final List<Sent> sent = new ArrayList<>();
     private final AtomicReference<String> clockProblem = new AtomicReference<>();
-    private final AtomicReference<PhasePair> highestSeen = new AtomicReference<>();
+    private final AtomicReference<BeatPhase> highestSeen = new AtomicReference<>();
     private final AtomicInteger handOvers = new AtomicInteger();
     private final AtomicInteger vanished = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong unconfirmedSince = new java.util.concurrent.atomic.AtomicLong();
@@ -88,13 +89,13 @@ class BeatEmitterVirtualTimeTest {
             }
 
             @Override
-            public PhasePair highestSeen() {
+            public BeatPhase highestSeen() {
                 return highestSeen.get();
             }
 
             @Override
             public void published(long beat, int phase) {
-                highestSeen.set(new PhasePair(beat, phase));
+                highestSeen.set(new BeatPhase(beat, phase));
             }
 
             @Override
@@ -224,7 +225,7 @@ class BeatEmitterVirtualTimeTest {
         // another leader published 2 s ahead meanwhile (its clock was fast): this node, leading again, starts after it
         Timeline t = Timeline.of(grid);
         var ahead = t.positionAt(clock.epochNanos() + 2_000_000_000L);
-        highestSeen.set(new PhasePair(ahead.beatIndex(), ahead.phaseIndex()));
+        highestSeen.set(new BeatPhase(ahead.beatIndex(), ahead.phaseIndex()));
         consensus.submit(new TimelineCommand.AssumeLeadership(2, "v1")).join();
         consensus.set(true, 2, "v1");
         clock.advance(Duration.ofSeconds(5));
