@@ -81,12 +81,12 @@ final class FrameIntake {
             }
             localGrid.recoverOn(f, phaseIndex, grid, frameDeadline);
             if (grid != null) {
-                dispatcher.dispatch(grid.position(f.beatIndex(), phaseIndex), false, f.hlc());
+                dispatcher.dispatch(grid.position(f.beatIndex(), phaseIndex), false, f);
             } else {
                 // unknown grid: the frame is the only truth we have; its tempo and phases give the length
                 long start = frameDeadline - phaseNanosOf(f, phaseIndex);
                 dispatcher.dispatch(new GridPosition(f.beatIndex(), phaseIndex, f.phase(), start, frameDeadline,
-                        f.downbeat(), f.tempoBpm()), false, f.hlc());
+                        f.downbeat(), f.tempoBpm()), false, f);
             }
         }
         stateChanged.run();

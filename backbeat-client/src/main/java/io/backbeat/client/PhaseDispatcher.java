@@ -1,5 +1,6 @@
 package io.backbeat.client;
 
+import io.backbeat.api.BeatFrame;
 import io.backbeat.api.GridPosition;
 import io.backbeat.api.Timeline;
 import io.backbeat.client.internal.ListenerSlot;
@@ -30,6 +31,10 @@ final class PhaseDispatcher {
     private long cursorBeat = Long.MIN_VALUE;
     private int cursorPhase = -1;
     private volatile double tempoBpm;
+    // the term and leader of the newest frame dispatched (guarded by state.lock): a frame can come
+    // before the timeline that confirms its term, and a phase must not say term 0 then
+    private long frameTerm = -1;
+    private String frameLeader = "";
 
     PhaseDispatcher(ClientState state, HybridLogicalClock hlc, ClientCounters counters, StatusReporter reporter,
                     Executor callbacks, BusyPolicy busyPolicy, Executor deadlineWork) {
@@ -70,9 +75,10 @@ final class PhaseDispatcher {
     /**
      * Hands (beat, phase) to every listener unless it is not newer than the last one. Phases between
      * the last one and this one were missed: they are counted, and each listener gets them as its
-     * {@link MissedPhasePolicy} says, marked late, before this one. Holds the lock.
+     * {@link MissedPhasePolicy} says, marked late, before this one. A phase from a frame carries that
+     * frame's HLC, term and leader ({@code frame} is null for a derived phase). Holds the lock.
      */
-    void dispatch(GridPosition pos, boolean isDerived, String frameHlc) {
+    void dispatch(GridPosition pos, boolean isDerived, BeatFrame frame) {
         if (GridPosition.compare(pos.beatIndex(), pos.phaseIndex(), cursorBeat, cursorPhase) <= 0) {
             return;
         }
@@ -89,7 +95,11 @@ final class PhaseDispatcher {
             double nw = pos.tempoBpm();
             notifyAll(x -> x.onTempoChange(old, nw));
         }
-        String hlcText = frameHlc != null ? frameHlc : hlc.now().toString();
+        if (frame != null && frame.term() >= frameTerm) {
+            frameTerm = frame.term();
+            frameLeader = frame.leaderId();
+        }
+        String hlcText = frame != null ? frame.hlc() : hlc.now().toString();
         for (ListenerSlot s : slots) {
             if (!missed.isEmpty()) {
                 List<GridPosition> give = switch (s.missedPolicy()) {
@@ -140,7 +150,10 @@ final class PhaseDispatcher {
         long nowEpoch = state.clock.epochNanos();
         long deadlineNano = state.clock.nanoTime() + (pos.deadlineNanos() - nowEpoch);
         Timeline t = state.timeline;
-        return new PhaseContext(pos, isDerived, hlcText, Math.max(state.term, 0), state.leaderId,
+        long confirmed = state.term;
+        boolean byFrame = frameTerm > confirmed;
+        return new PhaseContext(pos, isDerived, hlcText, Math.max(byFrame ? frameTerm : confirmed, 0),
+                byFrame ? frameLeader : state.leaderId,
                 BeatDeadline.at(state.clock, deadlineNano, deadlineWork), state, counters.tasks, reporter,
                 t != null ? t.beatsPerBar() : 1, late);
     }

@@ -1,6 +1,10 @@
 package io.backbeat.client.it;
 
+import io.backbeat.api.GridPosition;
+import io.backbeat.api.Timeline;
+import io.backbeat.api.codec.BackbeatCodec;
 import io.backbeat.client.BeatClient;
+import io.backbeat.client.BeatContext;
 import io.backbeat.client.BeatListener;
 import io.backbeat.client.ConnectionState;
 import io.backbeat.testkit.NatsTestServer;
@@ -63,6 +67,38 @@ class LifecycleClientTest {
                 for (int i = 1; i < states.size(); i++) {
                     assertThat(states.get(i)).as("a change, not a repeat: %s", states).isNotEqualTo(states.get(i - 1));
                 }
+            }
+        }
+    }
+
+    /**
+     * A frame that comes before the timeline reply (the client subscribes as soon as it connects and
+     * asks for the timeline at the same time) is delivered with the frame's own term and leader, not
+     * with the "no term yet" of an unanswered timeline (CI saw the single example print term=0).
+     */
+    @Test
+    void aFrameBeforeTheTimelineIsDeliveredWithItsOwnTerm() throws Exception {
+        try (NatsTestServer nats = NatsTestServer.start();
+             TestPulse pulse = TestPulse.start(nats.url(), "early-frame", 240)) {
+            pulse.failover(3, "node-c");
+            pulse.pause(); // no timeline answers and no frames of its own: only the frames sent below
+            List<String> seen = new CopyOnWriteArrayList<>();
+            try (BeatClient client = BeatClient.builder("early-frame").natsServers(nats.url()).build()) {
+                client.addListener(BeatListener.onPhase((BeatContext ctx) ->
+                        seen.add(ctx.term() + "/" + ctx.leaderId())));
+                // without a timeline the client stays CONNECTING: frames go out until three are delivered
+                Timeline grid = Timeline.of(pulse.descriptor());
+                GridPosition pos = grid.nextPhaseAfter(System.currentTimeMillis() * 1_000_000L);
+                long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (seen.size() < 3 && System.nanoTime() < until) {
+                    long wait = (pos.phaseStartNanos() - System.currentTimeMillis() * 1_000_000L) / 1_000_000L;
+                    Thread.sleep(Math.max(0, wait));
+                    pulse.publishRaw(BackbeatCodec.encodeFrame(pulse.frameAt(pos)));
+                    pos = grid.following(pos);
+                }
+                assertThat(seen).as("phases delivered").hasSizeGreaterThanOrEqualTo(3);
+                assertThat(client.descriptor()).as("the timeline never answered").isNull();
+                assertThat(seen).allMatch("3/node-c"::equals);
             }
         }
     }
