@@ -51,6 +51,11 @@ final class ClockGate {
         return maxOffset;
     }
 
+    /** What the verdict rests on (each peer's samples), for a log line; empty without discipline. */
+    String evidence() {
+        return judge.evidence();
+    }
+
     /** This clock's rate error against the peers' clocks, when measured. */
     OptionalDouble peerRate() {
         return judge.rate();

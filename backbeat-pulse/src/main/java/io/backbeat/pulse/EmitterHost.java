@@ -62,6 +62,7 @@ final class EmitterHost implements BeatEmitter.Host {
 
     @Override
     public void handOver(String why) {
-        handOvers.request(why);
+        // a clock hand-over logs the samples it rests on: why it came when it did can be read afterwards
+        handOvers.request(clockGate.problem() != null ? why + "; evidence: " + clockGate.evidence() : why);
     }
 }

@@ -33,7 +33,9 @@ final class TransitionEvents {
         if (clockGate.disciplined()) {
             ClockVerdict v = clockGate.verdict();
             if (v.status() != lastClockStatus) {
-                events.accept("clock " + v.status().name().toLowerCase(java.util.Locale.ROOT) + ": " + v.detail());
+                String evidence = clockGate.evidence();
+                events.accept("clock " + v.status().name().toLowerCase(java.util.Locale.ROOT) + ": " + v.detail()
+                        + (evidence.isEmpty() ? "" : "; evidence: " + evidence));
                 lastClockStatus = v.status();
             }
         }

@@ -15,4 +15,9 @@ public interface ClockJudge {
     default OptionalDouble rate() {
         return OptionalDouble.empty();
     }
+
+    /** What the verdict rests on, for a log line (each peer's samples), or empty. */
+    default String evidence() {
+        return "";
+    }
 }

@@ -239,6 +239,21 @@ public final class ClockOffsetEstimator {
         return verdicts.decide(fresh, judged, boundNanos, clusterSize);
     }
 
+    /**
+     * Every peer's window as evidence for a log line ({@code peer: now, floor, rate, samples as
+     * offset/rtt@age}, milliseconds and seconds relative to {@code nowEpochNanos}), peers in name order.
+     */
+    public synchronized String describe(long nowEpochNanos) {
+        StringBuilder b = new StringBuilder();
+        peers.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            if (b.length() > 0) {
+                b.append("; ");
+            }
+            b.append(e.getKey()).append(": ").append(e.getValue().describe(nowEpochNanos));
+        });
+        return b.length() == 0 ? "no peer measured" : b.toString();
+    }
+
     /** Drops every sample of {@code peerId}. */
     public synchronized void forget(String peerId) {
         peers.remove(peerId);

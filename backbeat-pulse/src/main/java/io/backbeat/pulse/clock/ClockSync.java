@@ -128,6 +128,12 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
         return estimator.localRate(clock.epochNanos());
     }
 
+    /** Each peer's samples as the estimator holds them; see {@link ClockOffsetEstimator#describe}. */
+    @Override
+    public String evidence() {
+        return estimator.describe(clock.epochNanos());
+    }
+
     /** Each peer's clock minus this node's, nanoseconds (positive = peer ahead); an immutable copy. */
     public Map<String, Long> peerOffsets() {
         return estimator.peerOffsets();
@@ -242,7 +248,12 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             } else if (t0 != r.t0()) {
                 malformed.incrementAndGet();
             } else if (!r.nodeId().equals(nodeId)) {
-                (estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3) ? samples : rejected).incrementAndGet();
+                boolean used = estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3);
+                (used ? samples : rejected).incrementAndGet();
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("clock sample from {}: offset {} ns, rtt {} ns{}", r.nodeId(),
+                            ((r.t1() - t0) + (r.t2() - t3)) / 2, (t3 - t0) - (r.t2() - r.t1()), used ? "" : " (refused)");
+                }
             }
         } catch (RuntimeException e) {
             malformed.incrementAndGet();

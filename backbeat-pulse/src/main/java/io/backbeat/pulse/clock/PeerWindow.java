@@ -11,6 +11,8 @@ import java.util.ArrayDeque;
 final class PeerWindow {
     /** Largest rate believed, as a fraction (5 %): a steeper fit is noise or a stepped clock. */
     private static final double MAX_RATE = 0.05;
+    /** Round trip beyond the smallest that an exchange may have and still count in the rate fit. */
+    private static final long FIT_RTT_SLACK_NANOS = 5_000_000L;
 
     /** One exchange: the peer's offset, the round trip, and this node's receive instant. */
     record Sample(long offsetNanos, long rttNanos, long t3) {
@@ -94,7 +96,9 @@ final class PeerWindow {
     /**
      * Least-squares line of offset over {@code t3} ({@code {slope, intercept}}, the intercept relative
      * to the newest sample's offset at its {@code t3}), using the samples whose round trip is within
-     * {@code max(1 ms, min)} of the smallest; null while the window is too short or the slope is past 5 %.
+     * {@code max(5 ms, min)} of the smallest; null while the window is too short or the slope is past 5 %.
+     * An exchange's round trip bounds its error to half of it, so 5 ms more costs at most 2.5 ms, while a
+     * tighter cap on a loaded machine (one fast exchange among slow ones) leaves no fit at all.
      */
     private double[] fit() {
         if (w.size() < ClockOffsetEstimator.MIN_RATE_SAMPLES
@@ -105,7 +109,7 @@ final class PeerWindow {
         for (Sample s : w) {
             minRtt = Math.min(minRtt, s.rttNanos());
         }
-        long rttCap = minRtt + Math.max(1_000_000L, minRtt);
+        long rttCap = minRtt + Math.max(FIT_RTT_SLACK_NANOS, minRtt);
         long x0 = w.peekLast().t3();
         long y0 = w.peekLast().offsetNanos();
         int n = 0;
@@ -138,5 +142,26 @@ final class PeerWindow {
         }
         double slope = (n * sxy - sx * sy) / den;
         return Math.abs(slope) > MAX_RATE ? null : new double[] {slope, (sy - slope * sx) / n};
+    }
+
+    /**
+     * The window as evidence for a log line, times relative to {@code nowEpochNanos}: the fit (or that
+     * there is none), the offset read now, the newest floor, and every sample as
+     * {@code offset/rtt@age} in milliseconds (for finding out afterwards why a verdict came when it did).
+     */
+    String describe(long nowEpochNanos) {
+        if (w.isEmpty()) {
+            return "no samples";
+        }
+        double slope = slope();
+        StringBuilder b = new StringBuilder(64 + 24 * w.size());
+        b.append(String.format(java.util.Locale.ROOT, "now %+.1f ms, floor %+.1f ms, %s, samples",
+                offsetAt(nowEpochNanos) / 1e6, newestFloor() / 1e6,
+                Double.isNaN(slope) ? "no rate fit" : String.format(java.util.Locale.ROOT, "rate %+.3f %%", slope * 100)));
+        for (Sample s : w) {
+            b.append(String.format(java.util.Locale.ROOT, " %+.1f/%.2f@%.1fs", s.offsetNanos() / 1e6, s.rttNanos() / 1e6,
+                    (s.t3() - nowEpochNanos) / 1e9));
+        }
+        return b.toString();
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -374,7 +375,10 @@ class PulseFaultProcessTest {
         Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
                 "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
         try (FakeClockFile f1Clock = new FakeClockFile(base.resolve("f1.faketime"), 1.0)) {
-            startCluster(builder().env("f1", f1Clock.env()), nats.url());
+            Map<String, String> env = new java.util.HashMap<>(f1Clock.env());
+            // every clock sample f1 takes goes to its log: why a hand-over came when it did can be read there
+            env.put("JAVA_TOOL_OPTIONS", "-Dorg.slf4j.simpleLogger.log.io.backbeat.pulse.clock.ClockSync=debug");
+            startCluster(builder().env("f1", env), nats.url());
             // f1 must lead when its clock starts to run fast: freeze other leaders until it does
             for (int round = 0; round < 8 && !observer.currentLeader().equals("f1"); round++) {
                 String leader = observer.currentLeader();
@@ -399,6 +403,8 @@ class PulseFaultProcessTest {
                             + "longest silence %.0f ms; /ready %s%n", f1Led ? "led" : "did not lead (8 rounds)",
                     fromF1.size(), offsetAtLastF1Frame * 1000, f1Clock.offsetSeconds() * 1000,
                     observer.maxSilenceMs(faultAt, endAt), ready);
+            cluster.log("f1").lines().filter(l -> l.contains("hands leadership over: clock offset")).findFirst()
+                    .ifPresent(l -> System.out.println("fault rate: f1's first clock hand-over: " + l));
             // the process reads the file once a second, so its clock trails the file by up to one 20 ms step
             assertThat(offsetAtLastF1Frame * 1000).as("real offset (ms) of f1 at its last frame").isLessThanOrEqualTo(125);
             assertThat(observer.arrivals().stream().anyMatch(a -> a.nanos() > endAt - 3_000_000_000L))
