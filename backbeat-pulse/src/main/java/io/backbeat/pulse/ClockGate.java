@@ -66,9 +66,14 @@ final class ClockGate {
      * phase and the metrics and admin threads too, while the offsets change only with each probe (500 ms).
      */
     ClockVerdict verdict() {
+        return verdict(false);
+    }
+
+    /** The verdict, computed afresh when {@code fresh} (the emitter's check just before a publish). */
+    private ClockVerdict verdict(boolean fresh) {
         CachedVerdict c = cached;
         long now = System.nanoTime();
-        if (c == null || now - c.atNanos() > VERDICT_REUSE_MS * 1_000_000L) {
+        if (fresh || c == null || now - c.atNanos() > VERDICT_REUSE_MS * 1_000_000L) {
             c = new CachedVerdict(now, judge.assess(maxOffset.toNanos(),
                     Math.max(1, consensus.leadership().clusterSize())));
             cached = c;
@@ -99,10 +104,22 @@ final class ClockGate {
 
     /** The clock problem, or null when the clock is trusted or its verdict is not in yet. */
     String problem() {
+        return problem(false);
+    }
+
+    /**
+     * As {@link #problem()}, judged afresh: for the emitter, whose last check before a publish must see
+     * a wall clock that stepped a moment ago (a verdict costs microseconds).
+     */
+    String problemNow() {
+        return problem(true);
+    }
+
+    private String problem(boolean fresh) {
         if (!disciplined) {
             return null;
         }
-        ClockVerdict v = verdict();
+        ClockVerdict v = verdict(fresh);
         if (v.status() == ClockVerdict.Status.SKEWED) {
             return String.format("clock offset %+.1f ms to the cluster exceeds the bound of %d ms (--max-clock-offset): %s",
                     v.offsetNanos().orElse(0) / 1e6, maxOffset.toMillis(), v.detail());

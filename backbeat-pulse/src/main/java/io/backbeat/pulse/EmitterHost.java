@@ -25,7 +25,7 @@ final class EmitterHost implements BeatEmitter.Host {
 
     @Override
     public String clockProblem() {
-        String clockWhy = clockGate.problem();
+        String clockWhy = clockGate.problemNow();
         return clockWhy != null ? clockWhy : consensus.storageProblem();
     }
 

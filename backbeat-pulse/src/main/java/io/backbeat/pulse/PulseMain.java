@@ -1,6 +1,6 @@
 package io.backbeat.pulse;
 
-import io.backbeat.api.EpochClock;
+import io.backbeat.api.SchedulingClock;
 import io.backbeat.pulse.admin.AdminServer;
 import io.backbeat.pulse.clock.ClockSync;
 import io.backbeat.pulse.config.ConfigException;
@@ -181,7 +181,7 @@ public final class PulseMain {
                 throw new ConfigException("sign-seed-file", e.getMessage());
             }
         }
-        ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), EpochClock.system());
+        ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), SchedulingClock.system());
         node.clockDiscipline(clockSync, cfg.maxClockOffset());
         Gauge.builder("backbeat.clock.offset.seconds", node,
                         n -> n.clockVerdict().offsetNanos().isPresent() ? n.clockVerdict().offsetNanos().getAsLong() / 1e9

@@ -79,7 +79,13 @@ final class RatisMembership {
         change(peers);
     }
 
-    /** Removes voter {@code id} (the leader may remove itself: it steps down once the change commits). */
+    /**
+     * Removes voter {@code id}. The leader is not removed under itself: leadership first moves to a
+     * remaining member (a leader that removes itself can be found stepping down mid-change, which
+     * Ratis refuses with {@code LeaderSteppingDownException}). A change refused because leadership is
+     * moving is tried again, against the new leader, within the change budget; once {@code id} is gone
+     * from the configuration the removal has succeeded.
+     */
     void remove(String id) throws IOException {
         List<RaftPeer> peers = new ArrayList<>(division.getRaftConf().getCurrentPeers());
         if (!peers.removeIf(p -> p.getId().toString().equals(id))) {
@@ -88,7 +94,42 @@ final class RatisMembership {
         if (peers.isEmpty()) {
             throw new IllegalArgumentException("cannot remove the last member");
         }
-        change(peers);
+        RaftPeerId leader = division.getInfo().getLeaderId();
+        if (leader != null && leader.toString().equals(id)) {
+            try {
+                transfer(peers.get(0).getId().toString());
+            } catch (IOException e) {
+                // the removal below still works when the leader steps down on its own; it says why if not
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHANGE_TIMEOUT_MS);
+        while (true) {
+            List<RaftPeer> now = new ArrayList<>(division.getRaftConf().getCurrentPeers());
+            if (!now.removeIf(p -> p.getId().toString().equals(id))) {
+                return; // committed (by an earlier attempt whose reply was lost to the leadership change)
+            }
+            try {
+                change(now);
+                return;
+            } catch (IOException e) {
+                if (!leadershipMoving(e) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while removing " + id, e);
+            }
+        }
+    }
+
+    /** The change was refused only because leadership is moving: another attempt may commit it. */
+    private static boolean leadershipMoving(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("LeaderSteppingDownException") || m.contains("NotLeaderException")
+                || m.contains("LeaderNotReadyException");
     }
 
     /** Adds {@code id} at {@code address} as seen by the leader, reached through {@code peers}. */

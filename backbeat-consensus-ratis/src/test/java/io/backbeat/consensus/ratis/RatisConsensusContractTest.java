@@ -57,6 +57,25 @@ class RatisConsensusContractTest extends ConsensusContractTest {
     }
 
     /**
+     * Ratis only: removing the leader itself, asked at a follower, moves leadership to a remaining member
+     * first and then commits (CI once saw the leader refuse its own removal with
+     * {@code LeaderSteppingDownException}, and the operator got a 503).
+     */
+    @Test
+    void removingTheLeaderMovesLeadershipAndCommits() throws Exception {
+        List<Consensus> all = cluster(3);
+        Consensus leader = awaitLeader(all, electionBound());
+        String id = leader.leadership().nodeId();
+        Consensus follower = all.stream().filter(c -> c != leader).findFirst().orElseThrow();
+        follower.removeMember(id).get(30, TimeUnit.SECONDS);
+        List<Consensus> rest = all.stream().filter(c -> c != leader).toList();
+        Consensus next = awaitLeader(rest, electionBound());
+        assertThat(next.members()).extracting(Member::id).doesNotContain(id).hasSize(2);
+        TimelineDescriptor init = TimelineDescriptor.initial("ratis-test", 0, 120, 4, TimelineDescriptor.DEFAULT_PHASES);
+        assertThat(follower.submit(new TimelineCommand.Initialize(init)).get(10, TimeUnit.SECONDS)).isEqualTo(init);
+    }
+
+    /**
      * An outsider with a plain Ratis client on the Raft port (the group id follows from the cluster id,
      * the peers are public): every command that would take the beat outside policy or halt it is
      * refused on every replica, and the leader's own changes still work.

@@ -97,6 +97,15 @@ public final class ClockOffsetEstimator {
      *         negative or above the bound, or timestamps that overflow)
      */
     public synchronized boolean add(String peerId, long t0, long t1, long t2, long t3) {
+        return add(peerId, t0, t1, t2, t3, PeerWindow.NO_MONO);
+    }
+
+    /**
+     * As {@link #add(String, long, long, long, long)}, with this node's wall clock minus its monotonic
+     * clock at {@code t3} ({@code t3 - nanoTime at t3}), so {@link #assess(long, long, long, int)} can
+     * follow a step of the local wall clock made after the exchange.
+     */
+    public synchronized boolean add(String peerId, long t0, long t1, long t2, long t3, long t3WallMinusMono) {
         Objects.requireNonNull(peerId, "peerId");
         long rtt;
         long offset;
@@ -109,7 +118,7 @@ public final class ClockOffsetEstimator {
         if (rtt < 0 || rtt > maxRttNanos) {
             return false;
         }
-        peers.computeIfAbsent(peerId, k -> new PeerWindow(window, maxAgeNanos)).add(offset, rtt, t3);
+        peers.computeIfAbsent(peerId, k -> new PeerWindow(window, maxAgeNanos)).add(offset, rtt, t3, t3WallMinusMono);
         return true;
     }
 
@@ -214,11 +223,25 @@ public final class ClockOffsetEstimator {
      * <p>Each peer is judged on the largest of its offset now, {@link #JUDGE_AHEAD_MS} from now along
      * its fitted rate, and its newest exchange's offset less half that exchange's round trip (a floor
      * that holds whatever the path's asymmetry, so a clock that just began to run away is caught even
-     * while the fit still trails); a skewed verdict reports the judged offsets' median.
+     * while the fit still trails); a skewed verdict reports the judged offsets' median. Without a
+     * monotonic reading a step of this node's wall clock shows only at the next exchange.
      *
      * @param nowEpochNanos now on this node's clock, epoch nanoseconds
      */
     public synchronized ClockVerdict assess(long nowEpochNanos, long boundNanos, int clusterSize) {
+        return assess(nowEpochNanos, PeerWindow.NO_MONO, boundNanos, clusterSize);
+    }
+
+    /**
+     * As {@link #assess(long, long, int)}, with this node's wall clock minus its monotonic clock now: each
+     * peer's newest exchange is carried to now by the step this node's wall clock has made against the
+     * monotonic clock since it (samples fed with that reading only), so a wall clock that jumps past the
+     * bound is judged at once, not at the next exchange.
+     *
+     * @param nowWallMinusMono {@code nowEpochNanos - System.nanoTime()} read together
+     */
+    public synchronized ClockVerdict assess(long nowEpochNanos, long nowWallMinusMono, long boundNanos,
+                                            int clusterSize) {
         if (boundNanos < 0 || clusterSize < 1) {
             throw new IllegalArgumentException("bound must be >= 0 and cluster size >= 1: " + boundNanos + ", "
                     + clusterSize);
@@ -232,7 +255,7 @@ public final class ClockOffsetEstimator {
                 long ahead = e.getValue().offsetAt(nowEpochNanos + JUDGE_AHEAD_MS * 1_000_000);
                 fresh.put(e.getKey(), now);
                 long judge = Math.abs(ahead) > Math.abs(now) ? ahead : now;
-                long floor = e.getValue().newestFloor(); // the newest exchange, where a fit still trails it
+                long floor = e.getValue().newestFloor(nowWallMinusMono); // the newest exchange, carried to now
                 judged.put(e.getKey(), Math.abs(floor) > Math.abs(judge) ? floor : judge);
             }
         }

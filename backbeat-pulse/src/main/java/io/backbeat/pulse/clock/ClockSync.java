@@ -2,6 +2,7 @@ package io.backbeat.pulse.clock;
 
 import io.backbeat.api.ClusterId;
 import io.backbeat.api.EpochClock;
+import io.backbeat.api.SchedulingClock;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Message;
@@ -25,7 +26,9 @@ import java.util.concurrent.locks.LockSupport;
  * a probe carrying its node id and {@code t0}, with a reply subject {@code <inbox>.<seq>} under one
  * wildcard inbox subscription, so every peer's reply comes back; {@code t3} is stamped on arrival
  * and the exchange is fed to a {@link ClockOffsetEstimator}. All time reads go through the injected
- * clock.
+ * clock. When it is a {@link SchedulingClock} its monotonic side is read with each exchange and each
+ * verdict, so a step of the wall clock (an operator's {@code date -s}, a libfaketime reload) is judged
+ * at once rather than at the next exchange.
  *
  * <p>Probes go out from one daemon thread, {@code backbeat-clock-<node>}, on absolute deadlines on
  * {@code System.nanoTime} (a late tick is skipped, never bursted). Malformed probes and replies are
@@ -42,6 +45,7 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     private final String nodeId;
     private final byte[] nodeIdBytes;
     private final EpochClock clock;
+    private final SchedulingClock mono; // the same clock when it has a monotonic side, else null
     private final long intervalNanos;
     private final int probesKept;
     private final ClockOffsetEstimator estimator;
@@ -78,6 +82,7 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
         this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
         this.nodeIdBytes = ClockWire.nodeIdBytes(nodeId);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.mono = clock instanceof SchedulingClock sc ? sc : null;
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("interval must be positive: " + interval);
         }
@@ -119,6 +124,11 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
      */
     @Override
     public ClockVerdict assess(long boundNanos, int clusterSize) {
+        if (mono != null) {
+            long m = mono.nanoTime();
+            long wall = clock.epochNanos();
+            return estimator.assess(wall, wall - m, boundNanos, clusterSize);
+        }
         return estimator.assess(clock.epochNanos(), boundNanos, clusterSize);
     }
 
@@ -234,6 +244,7 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     }
 
     private void onReply(Message m) {
+        long t3Mono = mono != null ? mono.nanoTime() : 0;
         long t3 = clock.epochNanos();
         try {
             ClockWire.Reply r = ClockWire.decodeReply(m.getData());
@@ -248,7 +259,8 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             } else if (t0 != r.t0()) {
                 malformed.incrementAndGet();
             } else if (!r.nodeId().equals(nodeId)) {
-                boolean used = estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3);
+                boolean used = mono != null ? estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3, t3 - t3Mono)
+                        : estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3);
                 (used ? samples : rejected).incrementAndGet();
                 if (LOG.isDebugEnabled()) {
                     LOG.debug("clock sample from {}: offset {} ns, rtt {} ns{}", r.nodeId(),

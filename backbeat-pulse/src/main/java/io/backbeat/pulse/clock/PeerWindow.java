@@ -14,8 +14,14 @@ final class PeerWindow {
     /** Round trip beyond the smallest that an exchange may have and still count in the rate fit. */
     private static final long FIT_RTT_SLACK_NANOS = 5_000_000L;
 
-    /** One exchange: the peer's offset, the round trip, and this node's receive instant. */
-    record Sample(long offsetNanos, long rttNanos, long t3) {
+    /** Marks a sample taken without a monotonic reading: its local clock step cannot be followed. */
+    static final long NO_MONO = Long.MIN_VALUE;
+
+    /**
+     * One exchange: the peer's offset, the round trip, this node's receive instant, and this node's wall
+     * clock minus its monotonic clock at that instant ({@link #NO_MONO} when not known).
+     */
+    record Sample(long offsetNanos, long rttNanos, long t3, long wallMinusMono) {
     }
 
     private final int capacity;
@@ -29,12 +35,12 @@ final class PeerWindow {
     }
 
     /** Adds a sample, forgetting those more than the maximum age from it and the oldest beyond the capacity. */
-    void add(long offsetNanos, long rttNanos, long t3) {
+    void add(long offsetNanos, long rttNanos, long t3, long wallMinusMono) {
         w.removeIf(s -> Math.abs(s.t3() - t3) > maxAgeNanos);
         if (w.size() == capacity) {
             w.removeFirst();
         }
-        w.addLast(new Sample(offsetNanos, rttNanos, t3));
+        w.addLast(new Sample(offsetNanos, rttNanos, t3, wallMinusMono));
     }
 
     boolean isEmpty() {
@@ -68,11 +74,18 @@ final class PeerWindow {
      * The newest sample's offset moved toward zero by half its round trip: whatever the path's asymmetry,
      * the peer's true offset at that sample was at least this far from zero, on this side. A floor for
      * judging a clock that just began to run away, while the fit or the minimum-delay sample still trails.
+     * With {@code nowWallMinusMono} (this node's wall clock minus its monotonic clock now, or
+     * {@link #NO_MONO}) the sample is first carried to now by the step this node's wall clock has made
+     * against its monotonic clock since: a wall clock that jumps 40 ms ahead puts every peer 40 ms
+     * further behind at once, before any exchange shows it.
      */
-    long newestFloor() {
+    long newestFloor(long nowWallMinusMono) {
         Sample s = w.peekLast();
         long half = s.rttNanos() / 2;
         long o = s.offsetNanos();
+        if (nowWallMinusMono != NO_MONO && s.wallMinusMono() != NO_MONO) {
+            o -= nowWallMinusMono - s.wallMinusMono();
+        }
         return o > half ? o - half : o < -half ? o + half : 0;
     }
 
@@ -156,7 +169,7 @@ final class PeerWindow {
         double slope = slope();
         StringBuilder b = new StringBuilder(64 + 24 * w.size());
         b.append(String.format(java.util.Locale.ROOT, "now %+.1f ms, floor %+.1f ms, %s, samples",
-                offsetAt(nowEpochNanos) / 1e6, newestFloor() / 1e6,
+                offsetAt(nowEpochNanos) / 1e6, newestFloor(NO_MONO) / 1e6,
                 Double.isNaN(slope) ? "no rate fit" : String.format(java.util.Locale.ROOT, "rate %+.3f %%", slope * 100)));
         for (Sample s : w) {
             b.append(String.format(java.util.Locale.ROOT, " %+.1f/%.2f@%.1fs", s.offsetNanos() / 1e6, s.rttNanos() / 1e6,

@@ -3,6 +3,7 @@ package io.backbeat.pulse.clock;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -383,5 +384,36 @@ class ClockOffsetEstimatorTest {
         String d = est.describe(NOW + 1 * S);
         assertThat(d).startsWith("a: now +10.0 ms, floor +9.0 ms, no rate fit, samples +10.0/2.00@-1.0s; b: ")
                 .contains("b: now -30.0 ms, floor -29.0 ms, no rate fit, samples -30.0/2.00@-1.0s");
+    }
+
+    /**
+     * A wall clock that steps (libfaketime re-reading its file, an operator's {@code date -s}) moves every
+     * peer's offset at once: with the monotonic reading taken with each exchange and each verdict, the step
+     * is judged at the verdict, before any exchange shows it; without it, only at the next exchange.
+     */
+    @Test
+    void aStepOfThisNodesWallClockIsJudgedAtOnceAgainstItsMonotonicClock() {
+        long mono = 5_000 * S; // any origin: only wall minus mono matters
+        ClockOffsetEstimator e = new ClockOffsetEstimator();
+        for (int i = 0; i < 4; i++) {
+            long t0 = NOW + i * 500 * MS;
+            for (String peer : List.of("b", "c")) {
+                long t1 = t0 + MS - 70 * MS; // this node is 70 ms ahead of both peers
+                long t3 = t1 + 100_000 + 70 * MS + MS;
+                assertThat(e.add(peer, t0, t1, t1 + 100_000, t3, t3 - (mono + (t3 - NOW)))).isTrue();
+            }
+        }
+        long now = NOW + 1_600 * MS;
+        long wallMinusMono = NOW - mono; // no step yet
+        assertThat(e.assess(now, wallMinusMono, 100 * MS, 3).status()).isEqualTo(ClockVerdict.Status.TRUSTED);
+        // the wall clock jumps 40 ms ahead against the monotonic clock: 110 ms ahead of both peers now
+        ClockVerdict stepped = e.assess(now + 40 * MS, wallMinusMono + 40 * MS, 100 * MS, 3);
+        assertThat(stepped.status()).isEqualTo(ClockVerdict.Status.SKEWED);
+        assertThat(stepped.offsetNanos().getAsLong()).isBetween(105 * MS, 111 * MS);
+        assertThat(e.assess(now + 40 * MS, 100 * MS, 3).status()).as("without the monotonic reading")
+                .isEqualTo(ClockVerdict.Status.TRUSTED);
+        // a step back (the clock set right) is followed as well
+        assertThat(e.assess(now - 60 * MS, wallMinusMono - 60 * MS, 100 * MS, 3).status())
+                .isEqualTo(ClockVerdict.Status.TRUSTED);
     }
 }

@@ -11,9 +11,10 @@ import java.util.Map;
 /**
  * A wall clock running at {@code rate} (1.01: 1 % fast) for one process, through libfaketime's
  * {@code FAKETIME_TIMESTAMP_FILE}: a daemon thread rewrites the file every 100 ms with the offset
- * {@code (rate - 1) × time since origin}, and the process re-reads it once a second
- * ({@code FAKETIME_CACHE_DURATION=1}), so its clock gains {@code (rate - 1)} seconds per second in
- * one-second steps. {@link #restart()} sets the origin to now (call it as the process starts, as libfaketime's
+ * {@code (rate - 1) × time since origin}, and the process re-reads it at most once a second
+ * ({@code FAKETIME_CACHE_DURATION=1}; the logged clock samples show a re-read every 1-2 s), so its clock
+ * gains {@code (rate - 1)} seconds per second in steps: at 2 % it trails this file's offset by up to 40 ms
+ * and then jumps. {@link #restart()} sets the origin to now (call it as the process starts, as libfaketime's
  * own {@code FAKETIME="+0 x1.01"} would count from the process start).
  *
  * <p>Why not {@code FAKETIME="+0 x1.01"} itself: with libfaketime 0.9.10 (Debian 12) and a JVM, a rate

@@ -1,5 +1,6 @@
 package io.backbeat.pulse.fault;
 
+import io.backbeat.hlc.HlcTimestamp;
 import io.backbeat.testkit.NatsTestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -396,17 +397,27 @@ class PulseFaultProcessTest {
             long endAt = System.nanoTime();
             List<Observer.Arrival> fromF1 = observer.arrivals().stream()
                     .filter(a -> a.nanos() > faultAt && a.frame().leaderId().equals("f1")).toList();
-            double offsetAtLastF1Frame = fromF1.isEmpty() ? 0 : f1Clock.offsetSecondsAt(fromF1.get(fromF1.size() - 1).nanos());
+            // f1's own clock at each of its frames: the HLC it stamped (its wall clock, 1 ms before the publish)
+            // against this JVM's true clock at arrival; the transit makes it read low by a millisecond or so
+            double ownOffsetMs = fromF1.stream().mapToDouble(a -> HlcTimestamp.parse(a.frame().hlc()).wallMs()
+                    - a.epochNanos() / 1e6).max().orElse(0);
+            // the offset libfaketime is given: the process re-reads it every one or two seconds, so its clock
+            // trails this figure in steps of up to 40 ms at 2 % and then jumps (seen in the logged samples)
+            double modelOffsetAtLastF1Frame = fromF1.isEmpty() ? 0
+                    : f1Clock.offsetSecondsAt(fromF1.get(fromF1.size() - 1).nanos()) * 1000;
             String ready = adminBody("f1", "/ready");
             System.out.printf(Locale.ROOT, "fault rate: f1 %s when its clock began to run 2 %% fast; it published %d "
-                            + "frames after that, the last at a real offset of %.0f ms; offset at the end %.0f ms; "
-                            + "longest silence %.0f ms; /ready %s%n", f1Led ? "led" : "did not lead (8 rounds)",
-                    fromF1.size(), offsetAtLastF1Frame * 1000, f1Clock.offsetSeconds() * 1000,
-                    observer.maxSilenceMs(faultAt, endAt), ready);
+                            + "frames after that; its own clock's largest offset at a frame %.0f ms; the injected "
+                            + "offset at its last frame %.0f ms; offset at the end %.0f ms; longest silence %.0f ms; "
+                            + "/ready %s%n", f1Led ? "led" : "did not lead (8 rounds)", fromF1.size(), ownOffsetMs,
+                    modelOffsetAtLastF1Frame, f1Clock.offsetSeconds() * 1000, observer.maxSilenceMs(faultAt, endAt), ready);
             cluster.log("f1").lines().filter(l -> l.contains("hands leadership over: clock offset")).findFirst()
                     .ifPresent(l -> System.out.println("fault rate: f1's first clock hand-over: " + l));
-            // the process reads the file once a second, so its clock trails the file by up to one 20 ms step
-            assertThat(offsetAtLastF1Frame * 1000).as("real offset (ms) of f1 at its last frame").isLessThanOrEqualTo(125);
+            // the promise: f1 never publishes while its clock is past the 100 ms bound; 25 ms of slack for the
+            // half round trip of the exchange it is judged on (10-40 ms round trips on a loaded CI machine)
+            assertThat(ownOffsetMs).as("f1's own clock offset (ms) at its frames; logs in %s", base)
+                    .isLessThanOrEqualTo(125);
+            assertThat(fromF1).as("f1 led and published after the fault began").isNotEmpty();
             assertThat(observer.arrivals().stream().anyMatch(a -> a.nanos() > endAt - 3_000_000_000L))
                     .as("the beat goes on without f1").isTrue();
             assertThat(observer.maxSilenceMs(faultAt, endAt)).isLessThanOrEqualTo(PROMISED_GAP_MS);
