@@ -10,8 +10,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The remedies of a leader that cannot do its job, each on its own daemon thread and at most once
- * per {@link #COOLDOWN_NANOS}: moving leadership to another member, and resetting a NATS connection
- * whose frames vanish.
+ * per {@link #COOLDOWN_NANOS} (a hand-over: once per term in that time): moving leadership to another
+ * member, and resetting a NATS connection whose frames vanish.
  */
 final class HandOvers {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class); // its log lines, as before
@@ -24,6 +24,7 @@ final class HandOvers {
     private final BooleanSupplier closed;
     private final AtomicBoolean handingOver = new AtomicBoolean();
     private volatile long lastHandOverNanos;
+    private volatile long lastHandOverTerm = -1;
     private volatile long lastNatsDropNanos;
 
     HandOvers(String nodeId, Consensus consensus, Connection nats, BooleanSupplier closed) {
@@ -40,11 +41,15 @@ final class HandOvers {
      * up to ~1.5 s), at most once per {@link #COOLDOWN_NANOS}.
      */
     void request(String why) {
-        if (closed.getAsBoolean() || System.nanoTime() - lastHandOverNanos < COOLDOWN_NANOS
+        long term = consensus.leadership().term();
+        // the cooldown holds within a term: a node that wins again (a skewed clock elected after a kill)
+        // hands that new term over at once rather than leading it silently for up to 3 s
+        if (closed.getAsBoolean() || (term == lastHandOverTerm && System.nanoTime() - lastHandOverNanos < COOLDOWN_NANOS)
                 || !handingOver.compareAndSet(false, true)) {
             return;
         }
         lastHandOverNanos = System.nanoTime();
+        lastHandOverTerm = term;
         LOG.warn("{} hands leadership over: {}", nodeId, why);
         Thread t = new Thread(() -> {
             try {

@@ -92,7 +92,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.responder = new TimelineResponder(consensus, publisher::send);
         this.takeOver = new TakeOver(nodeId, consensus, clock, policy,
                 anchor -> TimelineDescriptor.initial(clusterId, anchor, bpm, bar, initialPhases), handOvers, problems,
-                () -> closed);
+                () -> closed, clockGate::problemNow);
         this.leadership = new LeadershipTracker(nodeId, metrics, clock, frames, reporter::event, takeOver);
         this.emitter = new BeatEmitter(clusterId, nodeId, consensus, publisher.sink(ClusterId.beatSubject(clusterId)),
                 metrics, clock, hlc, new EmitterHost(consensus, clockGate, leadership, frames, handOvers), bpm, bar,
