@@ -36,6 +36,7 @@ final class TakeOver {
     private final BooleanSupplier closed;
     private final Supplier<String> clockProblem;
     private volatile Backup restore;
+    private volatile long toldTerm = -1;
 
     /**
      * @param policy    this node's tempo policy (its flags), replicated with a new grid
@@ -75,7 +76,6 @@ final class TakeOver {
      */
     private void takeOver(long term) {
         long began = System.nanoTime();
-        boolean told = false;
         while (!closed.getAsBoolean() && System.nanoTime() - began < 30_000_000_000L) {
             LeadershipState s = consensus.leadership();
             if (!s.leader() || s.term() != term) {
@@ -83,9 +83,9 @@ final class TakeOver {
             }
             String clockWhy = clockProblem.get();
             if (clockWhy != null) {
-                if (!told) {
+                if (toldTerm != term) { // once per term: a term's state changes may start several take-overs
+                    toldTerm = term;
                     LOG.warn("{} won term {} but does not take it over: {}", nodeId, term, clockWhy);
-                    told = true;
                 }
                 handOvers.request(clockWhy);
                 java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);

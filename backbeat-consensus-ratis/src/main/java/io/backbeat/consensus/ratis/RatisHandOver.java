@@ -22,6 +22,9 @@ import java.util.List;
 final class RatisHandOver {
     private static final Logger LOG = LoggerFactory.getLogger(RatisConsensus.class); // its log lines, as before
 
+    /** Longest wait for this leader's first commit before it picks a target. */
+    private static final long READY_WAIT_MS = 500;
+
     private final ConsensusSettings settings;
     private final RaftGroupId groupId;
 
@@ -36,6 +39,7 @@ final class RatisHandOver {
             return;
         }
         long deadline = System.nanoTime() + RatisConsensus.HAND_OVER_BUDGET_MS * 1_000_000L;
+        awaitLeaderReady(server, Math.min(deadline, System.nanoTime() + READY_WAIT_MS * 1_000_000L));
         for (String target : responsiveFollowers(server)) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left < 100) {
@@ -54,6 +58,23 @@ final class RatisHandOver {
             } catch (IOException | RuntimeException e) {
                 LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, e.toString());
             }
+        }
+    }
+
+    /**
+     * Right after an election no follower has answered yet, and every follower looks as fresh as the
+     * leadership itself, a dead one included (a chaos run spent the whole budget on a SIGKILLed peer).
+     * Once the leader is ready (its first entry of the term committed, so a majority has answered) the
+     * live followers have the most recent answers and sort first.
+     */
+    private void awaitLeaderReady(RaftServer server, long untilNanos) {
+        try {
+            RaftServer.Division d = server.getDivision(groupId);
+            while (d.getInfo().isLeader() && !d.getInfo().isLeaderReady() && System.nanoTime() - untilNanos < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("leader readiness unknown: {}", e.toString());
         }
     }
 
