@@ -134,6 +134,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     }
 
     private void event(String text) {
+        LOG.info("{}: {}", nodeId, text); // the log says why too, not only the status page
         reporter.event(text);
     }
 

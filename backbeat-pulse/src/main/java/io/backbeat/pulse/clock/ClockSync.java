@@ -125,9 +125,8 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     @Override
     public ClockVerdict assess(long boundNanos, int clusterSize) {
         if (mono != null) {
-            long m = mono.nanoTime();
-            long wall = clock.epochNanos();
-            return estimator.assess(wall, wall - m, boundNanos, clusterSize);
+            long[] read = readTogether();
+            return estimator.assess(read[0], read[1], boundNanos, clusterSize);
         }
         return estimator.assess(clock.epochNanos(), boundNanos, clusterSize);
     }
@@ -244,8 +243,8 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     }
 
     private void onReply(Message m) {
-        long t3Mono = mono != null ? mono.nanoTime() : 0;
-        long t3 = clock.epochNanos();
+        long[] read = mono != null ? readTogether() : null;
+        long t3 = read != null ? read[0] : clock.epochNanos();
         try {
             ClockWire.Reply r = ClockWire.decodeReply(m.getData());
             Long probeSeq = seqOf(m.getSubject());
@@ -259,7 +258,7 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             } else if (t0 != r.t0()) {
                 malformed.incrementAndGet();
             } else if (!r.nodeId().equals(nodeId)) {
-                boolean used = mono != null ? estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3, t3 - t3Mono)
+                boolean used = mono != null ? estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3, read[1])
                         : estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3);
                 (used ? samples : rejected).incrementAndGet();
                 if (LOG.isDebugEnabled()) {
@@ -271,6 +270,26 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             malformed.incrementAndGet();
             LOG.debug("clock reply to {} dropped: {}", nodeId, e.toString());
         }
+    }
+
+    /**
+     * {@code {wall, wall - mono}} read as close together as this thread gets them: the wall clock between
+     * two monotonic reads, the closest of up to four tries (a thread descheduled between two reads would
+     * otherwise look like a step of the wall clock).
+     */
+    private long[] readTogether() {
+        long bestGap = Long.MAX_VALUE;
+        long[] best = null;
+        for (int i = 0; i < 4 && bestGap > 100_000; i++) {
+            long m1 = mono.nanoTime();
+            long wall = clock.epochNanos();
+            long m2 = mono.nanoTime();
+            if (m2 - m1 < bestGap) {
+                bestGap = m2 - m1;
+                best = new long[] {wall, wall - (m1 + (m2 - m1) / 2)};
+            }
+        }
+        return best;
     }
 
     private Long seqOf(String replySubject) {

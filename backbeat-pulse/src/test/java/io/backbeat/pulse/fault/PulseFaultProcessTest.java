@@ -117,9 +117,18 @@ class PulseFaultProcessTest {
             if (id.equals(notReady)) {
                 continue;
             }
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .alias(id + " /ready 200 before the fault; logs in " + base)
-                    .until(() -> adminBody(id, "/ready").startsWith("200 "));
+            java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("-");
+            try {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            String r = adminBody(id, "/ready");
+                            last.set(r);
+                            return r.startsWith("200 ");
+                        });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError(id + " /ready 200 before the fault within 60 s; last answer: " + last.get()
+                        + "; logs in " + base, e);
+            }
         }
         System.out.printf(Locale.ROOT, "fault setup: 3 ratis processes, 12 frames %d ms after launch (run %s)%n",
                 (System.nanoTime() - t0) / 1_000_000, cluster.runId());
