@@ -43,14 +43,6 @@ public interface Consensus extends AutoCloseable {
      */
     CompletableFuture<TimelineDescriptor> submit(TimelineCommand command);
 
-    /**
-     * For how much longer, in nanoseconds from now, a majority has confirmed this node's leadership
-     * (a leader lease shorter than the election timeout): while it is positive no other node can
-     * have been elected. 0 when this node does not lead or has no lease. The emitter publishes
-     * only within the lease, so a leader that wakes from a stall or is cut off from its peers
-     * publishes nothing. The default (a backend that exposes no lease, such as Atomix) trusts its
-     * own view: {@code Long.MAX_VALUE} while {@link #leadership()} says leader.
-     */
     /** The voting members of the current configuration; empty when the backend cannot say. */
     default List<Member> members() {
         return List.of();
@@ -83,6 +75,14 @@ public interface Consensus extends AutoCloseable {
         return null;
     }
 
+    /**
+     * For how much longer, in nanoseconds from now, a majority has confirmed this node's leadership
+     * (a leader lease shorter than the election timeout): while it is positive no other node can
+     * have been elected. 0 when this node does not lead or has no lease. The emitter publishes
+     * only within the lease, so a leader that wakes from a stall or is cut off from its peers
+     * publishes nothing. The default (a backend that exposes no lease, such as Atomix) trusts its
+     * own view: {@code Long.MAX_VALUE} while {@link #leadership()} says leader.
+     */
     default long leaseRemainingNanos() {
         return leadership().leader() ? Long.MAX_VALUE : 0;
     }
@@ -116,6 +116,28 @@ public interface Consensus extends AutoCloseable {
      * (the backend yields in {@link #close()}).
      */
     default void yieldLeadership() {
+    }
+
+    /**
+     * As {@link #yieldLeadership()}, trying the members in {@code avoid} last (their clocks are off,
+     * so they would not stand or would hand the term straight on). The default ignores the hint.
+     */
+    default void yieldLeadership(java.util.Set<String> avoid) {
+        yieldLeadership();
+    }
+
+    /**
+     * Whether this node may stand for election. A node that must not lead (its clock is off the
+     * cluster's) withdraws, so it is not elected while the reason holds: it still votes, replicates
+     * and forwards commands, and if it leads when it withdraws it keeps that term until it hands it
+     * over ({@link #yieldLeadership}). Every node stands at start.
+     *
+     * @return whether the backend honours the request; the default cannot withdraw and answers
+     *         {@code false}: such a node can still win a term, and must hand it over
+     * @throws RuntimeException when the backend could not apply it (the caller may try again)
+     */
+    default boolean standForElection(boolean stand) {
+        return false;
     }
 
     /** Leaves the group (yielding leadership when held) and releases every resource. */

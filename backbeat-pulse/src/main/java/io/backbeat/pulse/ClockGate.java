@@ -56,6 +56,14 @@ final class ClockGate {
         return judge.evidence();
     }
 
+    /** The peers whose clocks are off this trusted clock by more than the bound (hand-overs try them last). */
+    java.util.Set<String> peersOff() {
+        if (!disciplined) {
+            return java.util.Set.of();
+        }
+        return judge.peersOff(maxOffset.toNanos(), Math.max(1, consensus.leadership().clusterSize()));
+    }
+
     /** This clock's rate error against the peers' clocks, when measured. */
     OptionalDouble peerRate() {
         return judge.rate();

@@ -22,13 +22,17 @@ final class HandOvers {
     private final Consensus consensus;
     private final Connection nats;
     private final BooleanSupplier closed;
+    private final java.util.function.Supplier<java.util.Set<String>> avoid;
     private final AtomicBoolean handingOver = new AtomicBoolean();
     private volatile long lastHandOverNanos;
     private volatile long lastHandOverTerm = -1;
     private volatile long lastNatsDropNanos;
 
-    HandOvers(String nodeId, Consensus consensus, Connection nats, BooleanSupplier closed) {
+    /** {@code avoid}: the members a hand-over tries last (peers whose clocks are off). */
+    HandOvers(String nodeId, Consensus consensus, Connection nats, BooleanSupplier closed,
+              java.util.function.Supplier<java.util.Set<String>> avoid) {
         this.nodeId = nodeId;
+        this.avoid = avoid;
         this.consensus = consensus;
         this.nats = nats;
         this.closed = closed;
@@ -53,7 +57,7 @@ final class HandOvers {
         LOG.warn("{} hands leadership over: {}", nodeId, why);
         Thread t = new Thread(() -> {
             try {
-                consensus.yieldLeadership();
+                consensus.yieldLeadership(avoid.get());
             } catch (RuntimeException e) {
                 LOG.warn("hand-over failed: {}", e.toString());
             } finally {

@@ -27,13 +27,15 @@ import java.util.concurrent.CompletableFuture;
  * (every node). This class wires them, routes NATS messages to them and answers the admin API
  * through its collaborators: the {@link LeadershipTracker} and {@link TakeOver} (each term's
  * leadership recorded in the replicated state), the {@link HandOvers} (when to hand leadership
- * over), the {@link ClockGate} (clock discipline), the {@link TempoControl}, {@link NodeReadings},
+ * over), the {@link ClockGate} (clock discipline) and the {@link Candidacy} (a node whose clock is
+ * off stays out of elections), the {@link TempoControl}, {@link NodeReadings},
  * {@link NodeHealth} and {@link NodeViews} (the admin views), and the {@link NodeReporter} with its
  * {@link TransitionEvents} (the status page).
  *
  * <p>A leader that cannot do its job hands leadership to another member: when NATS has been down
  * for longer than a phase, when its clock is off the cluster's by more than the configured bound,
- * or when its take-over cannot be committed (a full disk, for instance).
+ * or when its take-over cannot be committed (a full disk, for instance). A node whose clock is off
+ * also withdraws from elections until its clock has been trusted again for two seconds.
  */
 public final class PulseNode implements PulseAdmin, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class);
@@ -52,6 +54,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private final TakeOver takeOver;
     private final LeadershipTracker leadership;
     private final TransitionEvents transitions;
+    private final Candidacy candidacy;
     private final NodeReporter reporter;
     private final StatusAggregator status;
     private final TimelineResponder responder;
@@ -81,13 +84,14 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.clock = clock;
         List<String> initialPhases = List.copyOf(phases);
         CommitProblems problems = new CommitProblems();
-        this.handOvers = new HandOvers(nodeId, consensus, nats, () -> closed);
-        this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.clockGate = new ClockGate(clusterId, consensus);
+        this.handOvers = new HandOvers(nodeId, consensus, nats, () -> closed, clockGate::peersOff);
+        this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.readings = new NodeReadings(consensus, clock, frames, clockGate, grace, clock.epochNanos());
         this.publisher = new SignedPublisher(nats);
         this.transitions = new TransitionEvents(readings, clockGate, this::event);
         this.reporter = new NodeReporter(nats, clusterId, nodeId, this::selfReport, transitions::check);
+        this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event);
         this.status = new StatusAggregator(clusterId, metrics, readings::currentBeat);
         this.responder = new TimelineResponder(consensus, publisher::send);
         this.takeOver = new TakeOver(nodeId, consensus, clock, policy,
@@ -207,12 +211,13 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         consensus.onLeadershipChange(leadership::onLeadership);
         emitter.start();
         reporter.start();
+        candidacy.start();
     }
 
     /**
      * Clock discipline: {@code judge} says whether this node's clock may drive the beat; a node judged
      * {@link ClockVerdict.Status#SKEWED} (its offset to a majority exceeds {@code bound}) does not
-     * publish, hands its leadership over and reports itself not ready; in a cluster of several members
+     * publish, hands its leadership over, withdraws from elections and reports itself not ready; in a cluster of several members
      * a node whose clock is not yet measured, or undecided (an even split with no earlier majority
      * view that still fits), holds its beat. Call before {@link #start()}.
      */
@@ -306,12 +311,13 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
             // a planned stop: hand leadership over while still publishing; the emitter's fence stops this
             // node's frames the moment it is no longer leader, and the next leader continues the grid
             try {
-                consensus.yieldLeadership();
+                consensus.yieldLeadership(clockGate.peersOff());
             } catch (RuntimeException e) {
                 LOG.warn("could not hand leadership over before stopping: {}", e.toString());
             }
         }
         closed = true;
+        candidacy.close();
         reporter.close();
         emitter.close();
         consensus.close();

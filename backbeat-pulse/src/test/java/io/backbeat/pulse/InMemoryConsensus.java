@@ -26,6 +26,10 @@ final class InMemoryConsensus implements Consensus {
     private volatile long lease = Long.MAX_VALUE;
     private volatile String failCommits;
     private final AtomicInteger yields = new AtomicInteger();
+    private final List<Boolean> candidacyCalls = new CopyOnWriteArrayList<>();
+    private final AtomicInteger candidacyAsks = new AtomicInteger();
+    private volatile boolean canWithdraw = true;
+    private volatile RuntimeException candidacyFailure;
 
     InMemoryConsensus(String nodeId) {
         this(nodeId, new AtomicReference<>());
@@ -70,6 +74,40 @@ final class InMemoryConsensus implements Consensus {
     @Override
     public long leaseRemainingNanos() {
         return state.leader() ? lease : 0;
+    }
+
+    /** What {@link #standForElection} was asked, in order (true: stand, false: withdraw), when honoured. */
+    List<Boolean> candidacyCalls() {
+        return List.copyOf(candidacyCalls);
+    }
+
+    /** How often {@link #standForElection} was called, honoured or not. */
+    int candidacyAsks() {
+        return candidacyAsks.get();
+    }
+
+    /** Whether this backend can withdraw a member from elections (true unless set). */
+    void canWithdraw(boolean can) {
+        canWithdraw = can;
+    }
+
+    /** Makes {@link #standForElection} throw {@code e} (null: it works again). */
+    void failCandidacy(RuntimeException e) {
+        candidacyFailure = e;
+    }
+
+    @Override
+    public boolean standForElection(boolean stand) {
+        candidacyAsks.incrementAndGet();
+        RuntimeException e = candidacyFailure;
+        if (e != null) {
+            throw e;
+        }
+        if (!canWithdraw) {
+            return false;
+        }
+        candidacyCalls.add(stand);
+        return true;
     }
 
     @Override

@@ -5,8 +5,6 @@ import io.backbeat.consensus.*;
 import io.backbeat.api.TimelineDescriptor;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -24,13 +22,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 /**
  * {@link Consensus} on Apache Ratis: the Raft leader is the pulse leader, the Raft term is the
@@ -75,6 +71,7 @@ public final class RatisConsensus implements Consensus {
     private final TimelineMachine machine;
     private final RatisSubmitter submitter;
     private final RatisHandOver handOver;
+    private final RatisCandidacy candidacy;
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private final Object viewLock = new Object();
     private RaftServer server;
@@ -99,6 +96,7 @@ public final class RatisConsensus implements Consensus {
                 this::wakeMonitor);
         this.submitter = new RatisSubmitter(gid, selfId, localClientId, () -> closed);
         this.handOver = new RatisHandOver(settings, gid);
+        this.candidacy = new RatisCandidacy(gid, selfId);
     }
 
     @Override
@@ -302,34 +300,11 @@ public final class RatisConsensus implements Consensus {
             return 0;
         }
         try {
-            RaftServer.Division division = s.getDivision(group.getGroupId());
-            DivisionInfo info = division.getInfo();
-            if (!info.isLeader() || !info.isLeaderReady()) {
-                return 0;
-            }
-            synchronized (viewLock) {
-                if (info.getCurrentTerm() < highestTerm) {
-                    return 0;
+            return RatisLease.remainingNanos(s.getDivision(group.getGroupId()), () -> {
+                synchronized (viewLock) {
+                    return highestTerm;
                 }
-            }
-            Set<String> voters = division.getRaftConf().getCurrentPeers().stream().map(p -> p.getId().toString())
-                    .collect(Collectors.toSet());
-            int needed = voters.size() / 2; // followers that, with this node, make a majority
-            if (needed == 0) {
-                return Long.MAX_VALUE;
-            }
-            RoleInfoProto role = info.getRoleInfoProto();
-            if (!role.hasLeaderInfo()) {
-                return 0;
-            }
-            long[] elapsedMs = role.getLeaderInfo().getFollowerInfoList().stream()
-                    .filter(f -> voters.contains(f.getId().getId().toStringUtf8()))
-                    .mapToLong(ServerRpcProto::getLastRpcElapsedTimeMs).sorted().toArray();
-            if (elapsedMs.length < needed) {
-                return 0;
-            }
-            // +1 ms: the elapsed time is truncated to whole milliseconds
-            return Math.max(0, LEASE.toNanos() - (elapsedMs[needed - 1] + 1) * 1_000_000L);
+            }, LEASE);
         } catch (IOException | RuntimeException e) {
             return 0;
         }
@@ -339,6 +314,17 @@ public final class RatisConsensus implements Consensus {
     public String storageProblem() {
         StorageProbe p = storage;
         return p == null ? null : p.problem();
+    }
+
+    /** Ratis' leader-election pause on this member ({@link RatisCandidacy}). */
+    @Override
+    public boolean standForElection(boolean stand) {
+        RaftServer s = server;
+        if (s == null || closed) {
+            throw new IllegalStateException("consensus node is " + (closed ? "closed" : "not started"));
+        }
+        candidacy.set(s, stand);
+        return true;
     }
 
     @Override
@@ -355,7 +341,7 @@ public final class RatisConsensus implements Consensus {
             notifyAll();
         }
         if (wasLeader) {
-            handOver.run(client, server);
+            handOver.run(client, server, java.util.Set.of());
         }
         try {
             if (client != null) {
@@ -390,8 +376,13 @@ public final class RatisConsensus implements Consensus {
      */
     @Override
     public void yieldLeadership() {
+        yieldLeadership(java.util.Set.of());
+    }
+
+    @Override
+    public void yieldLeadership(java.util.Set<String> avoid) {
         if (!closed && leadership().leader()) {
-            handOver.run(client, server);
+            handOver.run(client, server, avoid);
         }
     }
 }

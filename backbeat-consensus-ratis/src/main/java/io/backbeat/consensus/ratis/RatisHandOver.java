@@ -16,14 +16,16 @@ import java.util.List;
 
 /**
  * A leader's planned hand-over (Raft leadership transfer: the target starts an election at once),
- * tried on the most responsive followers first, all attempts within
- * {@link RatisConsensus#HAND_OVER_BUDGET_MS}.
+ * tried on the most responsive followers first, each with a share of what is left of
+ * {@link RatisConsensus#HAND_OVER_BUDGET_MS} (at least {@value #MIN_TRY_MS} ms).
  */
 final class RatisHandOver {
     private static final Logger LOG = LoggerFactory.getLogger(RatisConsensus.class); // its log lines, as before
 
     /** Longest wait for this leader's first commit before it picks a target. */
     private static final long READY_WAIT_MS = 500;
+    /** The shortest wait for one target (a transfer between processes took 200-410 ms). */
+    private static final long MIN_TRY_MS = 500;
 
     private final ConsensusSettings settings;
     private final RaftGroupId groupId;
@@ -33,14 +35,19 @@ final class RatisHandOver {
         this.groupId = groupId;
     }
 
-    /** Hands leadership over through {@code client}; does nothing without a client, a server or a peer. */
-    void run(RaftClient client, RaftServer server) {
+    /**
+     * Hands leadership over through {@code client}, trying the members in {@code avoid} last; does
+     * nothing without a client, a server or a peer.
+     */
+    void run(RaftClient client, RaftServer server, java.util.Set<String> avoid) {
         if (client == null || server == null || settings.members().size() < 2) {
             return;
         }
         long deadline = System.nanoTime() + RatisConsensus.HAND_OVER_BUDGET_MS * 1_000_000L;
         awaitLeaderReady(server, Math.min(deadline, System.nanoTime() + READY_WAIT_MS * 1_000_000L));
-        for (String target : responsiveFollowers(server)) {
+        List<String> targets = avoidedLast(responsiveFollowers(server), avoid);
+        for (int i = 0; i < targets.size(); i++) {
+            String target = targets.get(i);
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left < 100) {
                 LOG.info("{}: hand-over budget of {} ms spent", settings.nodeId(), RatisConsensus.HAND_OVER_BUDGET_MS);
@@ -48,7 +55,11 @@ final class RatisHandOver {
             }
             try {
                 long t0 = System.nanoTime();
-                RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(target), left);
+                // a share of what is left per target, the last one gets all: a member withdrawn from elections
+                // (RatisCandidacy) accepts the transfer but never stands, and must not take the whole budget
+                long timeoutMs = i == targets.size() - 1 ? left
+                        : Math.min(left, Math.max(MIN_TRY_MS, left / (targets.size() - i)));
+                RaftClientReply r = client.admin().transferLeadership(RaftPeerId.valueOf(target), timeoutMs);
                 if (r.isSuccess()) {
                     LOG.info("{} handed leadership to {} in {} ms", settings.nodeId(), target,
                             (System.nanoTime() - t0) / 1_000_000L);
@@ -59,6 +70,13 @@ final class RatisHandOver {
                 LOG.info("{} could not hand leadership to {}: {}", settings.nodeId(), target, e.toString());
             }
         }
+    }
+
+    /** {@code targets} in their order, the ones in {@code avoid} moved to the end. */
+    static List<String> avoidedLast(List<String> targets, java.util.Set<String> avoid) {
+        List<String> out = new java.util.ArrayList<>(targets);
+        out.sort(java.util.Comparator.comparing(avoid::contains)); // stable: false first
+        return out;
     }
 
     /**

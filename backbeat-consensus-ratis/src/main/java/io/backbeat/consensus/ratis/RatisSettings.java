@@ -35,6 +35,11 @@ final class RatisSettings {
                 TimeDuration.valueOf(RatisConsensus.ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props,
                 TimeDuration.valueOf(RatisConsensus.ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
+        // a leader that stepped down (it lost its majority: stalled, cut off) may stand again after an election
+        // timeout, not 10 s (Ratis' default): with a member withdrawn from elections (a skewed clock) it can be
+        // the only candidate left, and pre-vote keeps a node that is still cut off from disturbing the others
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(props,
+                TimeDuration.valueOf(RatisConsensus.ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
         // snapshots of the (tiny) timeline state every SNAPSHOT_EVERY entries; the log is purged up to the
         // latest one in small segments, and a member whose log is gone receives the snapshot
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);

@@ -16,6 +16,14 @@ public interface ClockJudge {
         return OptionalDouble.empty();
     }
 
+    /**
+     * The peers whose clocks are off this one by more than {@code boundNanos}, when this clock is
+     * itself trusted (a majority agrees with it); empty otherwise or when not measured.
+     */
+    default java.util.Set<String> peersOff(long boundNanos, int clusterSize) {
+        return java.util.Set.of();
+    }
+
     /** What the verdict rests on, for a log line (each peer's samples), or empty. */
     default String evidence() {
         return "";

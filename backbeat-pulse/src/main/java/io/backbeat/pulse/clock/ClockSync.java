@@ -137,6 +137,15 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
         return estimator.localRate(clock.epochNanos());
     }
 
+    @Override
+    public java.util.Set<String> peersOff(long boundNanos, int clusterSize) {
+        if (assess(boundNanos, clusterSize).status() != ClockVerdict.Status.TRUSTED) {
+            return java.util.Set.of();
+        }
+        return peerOffsets().entrySet().stream().filter(e -> Math.abs(e.getValue()) > boundNanos)
+                .map(Map.Entry::getKey).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
     /** Each peer's samples as the estimator holds them; see {@link ClockOffsetEstimator#describe}. */
     @Override
     public String evidence() {

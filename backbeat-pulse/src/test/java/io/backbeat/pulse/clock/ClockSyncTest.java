@@ -92,6 +92,12 @@ class ClockSyncTest {
                 .contains("backbeat-clock-n-ahead", "backbeat-clock-n-behind", "backbeat-clock-n-true");
         Thread.sleep(1000); // let each window fill (8 samples at 100 ms) before taking the figures
         print("converged", nodes);
+        // the peers a trusted clock sees off the bound (a hand-over tries them last); a skewed clock names none
+        // (at 500 ms n-true and n-behind agree, a majority)
+        assertThat(nodes.get(2).sync().peersOff(500 * MS, 3)).containsExactly("n-ahead");
+        assertThat(nodes.get(1).sync().peersOff(500 * MS, 3)).containsExactly("n-ahead");
+        assertThat(nodes.get(0).sync().peersOff(500 * MS, 3)).isEmpty();
+        assertThat(nodes.get(2).sync().peersOff(3_000 * MS, 3)).isEmpty();
 
         // a raw client: a valid probe from "n-true" is answered by the two others only
         Connection raw = connect(server);

@@ -285,7 +285,9 @@ public final class Observer implements AutoCloseable {
         long maxTerm = Long.MIN_VALUE;
         for (Arrival a : arrivals()) {
             if (a.frame().term() < maxTerm) {
-                out.add(new Violation(a, a + " after term " + maxTerm + " began"));
+                long lateMs = (a.epochNanos() - a.frame().deadlineEpochNanos()) / 1_000_000L;
+                out.add(new Violation(a, a + " after term " + maxTerm + " began"
+                        + (lateMs > 0 ? ", arriving " + lateMs + " ms after its own deadline" : "")));
             }
             maxTerm = Math.max(maxTerm, a.frame().term());
         }

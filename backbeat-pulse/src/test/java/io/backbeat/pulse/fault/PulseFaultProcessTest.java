@@ -339,7 +339,9 @@ class PulseFaultProcessTest {
         Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
                 "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
         startCluster(builder().env("f1", PulseProcessCluster.fakeTime("+2s")), nats.url(), "f1");
-        // elections happen: the leader is frozen three times (f1 may win one; it must hand over, not publish)
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.log("f1").contains("withdraws from elections"));
+        // elections happen: the leader is frozen three times; f1 stays out of them (and would hand a won term
+        // over without publishing)
         for (int round = 0; round < 3; round++) {
             String leader = observer.currentLeader();
             long faultAt = System.nanoTime();
@@ -351,7 +353,7 @@ class PulseFaultProcessTest {
                     .isBetween(0.0, PROMISED_GAP_MS);
         }
         // one good node dies: f1 and the survivor are an even split; the survivor's earlier majority verdict
-        // (f1 is 2 s off) holds, so it keeps the beat, and f1 still publishes nothing, even when it wins an election
+        // (f1 is 2 s off) holds, so it keeps the beat, and f1 stays out of elections and publishes nothing
         String dead = observer.currentLeader().equals("f2") ? "f3" : "f2";
         String survivor = dead.equals("f2") ? "f3" : "f2";
         cluster.kill(dead);
@@ -375,6 +377,7 @@ class PulseFaultProcessTest {
         System.out.printf(Locale.ROOT, "fault skew: f1 at +2 s held Raft leadership %d time(s) and published %d "
                 + "frames; /ready %s; /drift %s%n", f1Led, f1Frames, ready, drift);
         assertThat(f1Frames).as("frames published by the node 2 s ahead").isZero();
+        assertThat(ledWhileWithdrawn("f1")).as("terms f1 led after it withdrew from elections").isZero();
         assertThat(ready).startsWith("503").contains("clock offset +");
         assertThat(observer.supersededTermDetails()).isEmpty();
         assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
@@ -427,6 +430,8 @@ class PulseFaultProcessTest {
             assertThat(ownOffsetMs).as("f1's own clock offset (ms) at its frames; logs in %s", base)
                     .isLessThanOrEqualTo(125);
             assertThat(fromF1).as("f1 led and published after the fault began").isNotEmpty();
+            assertThat(cluster.log("f1")).contains("withdraws from elections: clock offset +");
+            assertThat(ledWhileWithdrawn("f1")).as("terms f1 led after it withdrew from elections").isZero();
             assertThat(observer.arrivals().stream().anyMatch(a -> a.nanos() > endAt - 3_000_000_000L))
                     .as("the beat goes on without f1").isTrue();
             assertThat(observer.maxSilenceMs(faultAt, endAt)).isLessThanOrEqualTo(PROMISED_GAP_MS);
@@ -434,6 +439,22 @@ class PulseFaultProcessTest {
             assertThat(observer.supersededTermDetails()).isEmpty();
             assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
         }
+    }
+
+    /** Terms {@code node} began to lead after it withdrew from elections and before it stood again (its log). */
+    private long ledWhileWithdrawn(String node) {
+        boolean out = false;
+        long led = 0;
+        for (String line : cluster.log(node).lines().toList()) {
+            if (line.contains("withdraws from elections")) {
+                out = true;
+            } else if (line.contains("stands for election again") || line.contains("Ratis node " + node + " started")) {
+                out = false;
+            } else if (out && line.contains(node + " leads in term")) {
+                led++;
+            }
+        }
+        return led;
     }
 
     @Test

@@ -1,0 +1,127 @@
+package io.backbeat.pulse;
+
+import io.backbeat.consensus.Consensus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Keeps a node that must not lead out of elections: while {@code problem} names a reason (its clock
+ * is off the cluster's) the node withdraws its candidacy through {@link Consensus#standForElection},
+ * so it is not elected at all, rather than winning a term and handing it over; it stands again once
+ * the reason has been gone for {@link #STAND_AGAIN_AFTER_NANOS}. Checked every {@link #CHECK_MS} ms
+ * on a daemon thread {@code backbeat-candidacy-<node>}; the decisions are in {@link #tick}, which
+ * tests drive on their own clock. A backend that cannot withdraw is asked once; its node relies on
+ * the hand-over after it wins ({@link TakeOver}).
+ */
+final class Candidacy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class); // with the node's other lines
+    static final long CHECK_MS = 100;
+    /** How long the reason must have been gone before the node stands again (a verdict can flicker). */
+    static final long STAND_AGAIN_AFTER_NANOS = 2_000_000_000L;
+    /** Between failed attempts to withdraw or stand. */
+    static final long RETRY_NANOS = 1_000_000_000L;
+
+    private final String nodeId;
+    private final Consensus consensus;
+    private final Supplier<String> problem;
+    private final Consumer<String> events;
+    private volatile boolean standing = true;
+    private volatile boolean supported = true;
+    private long clearSince = -1;
+    private boolean backingOff;
+    private long nextTryNanos;
+    private Thread thread;
+    private volatile boolean closed;
+
+    Candidacy(String nodeId, Consensus consensus, Supplier<String> problem, Consumer<String> events) {
+        this.nodeId = nodeId;
+        this.consensus = consensus;
+        this.problem = problem;
+        this.events = events;
+    }
+
+    /** Starts the checks (after the consensus node has started). */
+    void start() {
+        thread = new Thread(this::run, "backbeat-candidacy-" + nodeId);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run() {
+        while (!closed && supported) {
+            try {
+                tick(System.nanoTime());
+                Thread.sleep(CHECK_MS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("{}: candidacy check failed: {}", nodeId, e.toString());
+            }
+        }
+    }
+
+    /** Whether this node stands for election now (true at start, and on backends that cannot withdraw). */
+    boolean standing() {
+        return standing;
+    }
+
+    /** One check at {@code nowNanos}: withdraws, or stands again, when it is time. */
+    void tick(long nowNanos) {
+        if (!supported || closed) {
+            return;
+        }
+        String why = problem.get();
+        if (why != null) {
+            clearSince = -1;
+            if (standing && mayTry(nowNanos)) {
+                change(false, nowNanos, "withdraws from elections: " + why);
+            }
+            return;
+        }
+        if (standing) {
+            return;
+        }
+        if (clearSince < 0) {
+            clearSince = nowNanos;
+        }
+        if (nowNanos - clearSince >= STAND_AGAIN_AFTER_NANOS && mayTry(nowNanos)) {
+            change(true, nowNanos, String.format(java.util.Locale.ROOT,
+                    "stands for election again: no reason to keep out for %.1f s", STAND_AGAIN_AFTER_NANOS / 1e9));
+        }
+    }
+
+    private boolean mayTry(long nowNanos) {
+        return !backingOff || nowNanos - nextTryNanos >= 0;
+    }
+
+    private void change(boolean stand, long nowNanos, String event) {
+        try {
+            if (!consensus.standForElection(stand)) {
+                supported = false;
+                LOG.info("{}: the consensus backend cannot withdraw a member from elections; a node that must not "
+                        + "lead hands over a term it wins", nodeId);
+                return;
+            }
+            standing = stand;
+            backingOff = false;
+            events.accept(event);
+        } catch (RuntimeException e) {
+            backingOff = true;
+            nextTryNanos = nowNanos + RETRY_NANOS;
+            LOG.warn("{}: could not {}: {}", nodeId, stand ? "stand for election" : "withdraw from elections",
+                    e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.backbeat.pulse;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@link Candidacy} on a test clock: when a node withdraws from elections and when it stands again. */
+class CandidacyTest {
+    private static final long MS = 1_000_000L;
+    private final InMemoryConsensus consensus = new InMemoryConsensus("n1");
+    private final AtomicReference<String> problem = new AtomicReference<>();
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final Candidacy candidacy = new Candidacy("n1", consensus, problem::get, events::add);
+
+    @Test
+    void aTrustedNodeStandsAndIsNeverAskedAnything() {
+        for (long t = 0; t < 10_000 * MS; t += 100 * MS) {
+            candidacy.tick(t);
+        }
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(consensus.candidacyCalls()).isEmpty();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void aSkewedNodeWithdrawsAtOnceAndStandsAgainOnlyAfterTwoQuietSeconds() {
+        candidacy.tick(0);
+        problem.set("clock offset +2000.0 ms to the cluster exceeds the bound of 100 ms");
+        candidacy.tick(100 * MS);
+        assertThat(candidacy.standing()).isFalse();
+        assertThat(consensus.candidacyCalls()).containsExactly(false);
+        assertThat(events).singleElement().asString().startsWith("withdraws from elections: clock offset +2000.0 ms");
+        candidacy.tick(200 * MS); // still skewed: asked once only
+        assertThat(consensus.candidacyCalls()).containsExactly(false);
+
+        problem.set(null);
+        candidacy.tick(300 * MS);
+        candidacy.tick(1_500 * MS);
+        problem.set("clock offset +101.0 ms to the cluster exceeds the bound of 100 ms"); // a flicker: start again
+        candidacy.tick(1_600 * MS);
+        problem.set(null);
+        candidacy.tick(1_700 * MS);
+        candidacy.tick(3_600 * MS);
+        assertThat(candidacy.standing()).as("1.9 s since the last flicker").isFalse();
+        candidacy.tick(3_700 * MS);
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(consensus.candidacyCalls()).containsExactly(false, true);
+        assertThat(events).hasSize(2).last().asString().startsWith("stands for election again");
+    }
+
+    @Test
+    void aFailedWithdrawalIsRetriedAfterASecondAndChangesNothingMeanwhile() {
+        consensus.failCandidacy(new IllegalStateException("Ratis busy"));
+        problem.set("clock offset -300.0 ms to the cluster exceeds the bound of 100 ms");
+        candidacy.tick(0);
+        assertThat(candidacy.standing()).isTrue();
+        consensus.failCandidacy(null);
+        candidacy.tick(500 * MS);
+        assertThat(consensus.candidacyCalls()).as("backing off").isEmpty();
+        candidacy.tick(1_000 * MS);
+        assertThat(candidacy.standing()).isFalse();
+        assertThat(consensus.candidacyCalls()).containsExactly(false);
+    }
+
+    @Test
+    void aBackendThatCannotWithdrawIsAskedOnceAndTheNodeKeepsStanding() {
+        consensus.canWithdraw(false);
+        problem.set("clock offset +2000.0 ms to the cluster exceeds the bound of 100 ms");
+        candidacy.tick(0);
+        candidacy.tick(5_000 * MS);
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(consensus.candidacyAsks()).isEqualTo(1);
+        assertThat(events).isEmpty();
+    }
+}
