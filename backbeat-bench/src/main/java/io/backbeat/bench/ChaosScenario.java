@@ -63,6 +63,11 @@ abstract class ChaosScenario implements AutoCloseable {
     void configure(PulseProcessCluster.Builder b, ChaosRig rig) throws Exception {
     }
 
+    /** Nodes that are not ready by design before the first fault (a clock set wrong from the start). */
+    java.util.Set<String> unreadyByDesign() {
+        return java.util.Set.of();
+    }
+
     /** Injects the fault into {@code leader} (or its NATS). */
     abstract Fault inject(ChaosRig rig, String leader) throws Exception;
 

@@ -109,6 +109,11 @@ final class ClockFault extends ChaosScenario.Kill {
     }
 
     @Override
+    java.util.Set<String> unreadyByDesign() {
+        return java.util.Set.of(NODE);
+    }
+
+    @Override
     void beforeRestart(String id) {
         if (clock != null && id.equals(NODE)) {
             clock.restart();
