@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 final class RatisSettings {
     private static final Logger LOG = LoggerFactory.getLogger(RatisConsensus.class); // its log lines, as before
 
+    /** The shortest wait before a member's first election after start (a cluster of several members). */
+    static final long FIRST_ELECTION_MIN_MS = 1000;
+
     private RatisSettings() {
     }
 
@@ -35,6 +38,15 @@ final class RatisSettings {
                 TimeDuration.valueOf(RatisConsensus.ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(props,
                 TimeDuration.valueOf(RatisConsensus.ELECTION_MAX_MS, TimeUnit.MILLISECONDS));
+        // the first election after start waits 1-1.5 s (not one election timeout) when there are peers: a node
+        // under clock discipline has measured its clock by then and a skewed one has withdrawn before it could
+        // stand (a withdrawal stops no election already running; at a cluster's birth one was seen to win so)
+        if (settings.members().size() > 1) {
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(props,
+                    TimeDuration.valueOf(FIRST_ELECTION_MIN_MS, TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(props,
+                    TimeDuration.valueOf(FIRST_ELECTION_MIN_MS + 500, TimeUnit.MILLISECONDS));
+        }
         // a leader that stepped down (it lost its majority: stalled, cut off) may stand again after an election
         // timeout, not 10 s (Ratis' default): with a member withdrawn from elections (a skewed clock) it can be
         // the only candidate left, and pre-vote keeps a node that is still cut off from disturbing the others
