@@ -138,24 +138,11 @@ final class ClockFault extends ChaosScenario.Kill {
         if (!lead.containsKey(NODE)) {
             sb.append(" ").append(NODE).append(label).append(": no frame published;");
         }
-        long led = 0;
-        long ledWithdrawn = 0;
-        long withdrawals = 0;
-        boolean withdrawn = false;
-        for (String l : rig.cluster().log(NODE).lines().toList()) {
-            if (l.contains("withdraws from elections")) {
-                withdrawn = true;
-                withdrawals++;
-            } else if (l.contains("stands for election again") || l.contains("Ratis node " + NODE + " started")) {
-                withdrawn = false;
-            } else if (l.contains(NODE + " leads in term")) {
-                led++;
-                ledWithdrawn += withdrawn ? 1 : 0;
-            }
-        }
+        PulseProcessCluster.Leadership led = rig.cluster().leadership(NODE);
         List<String> out = new ArrayList<>();
-        out.add("chaos " + name() + ": leaders" + sb + " " + NODE + " logged 'leads in term' " + led + " time(s), "
-                + ledWithdrawn + " of them while withdrawn from elections (withdrew " + withdrawals + " time(s))");
+        out.add("chaos " + name() + ": leaders" + sb + " " + NODE + " logged 'leads in term' " + led.terms() + " time(s), "
+                + led.termsWhileWithdrawn() + " of them while withdrawn from elections (withdrew " + led.withdrawals()
+                + " time(s))");
         out.add("chaos " + name() + ": " + NODE + " /ready " + rig.adminLine(NODE, "/ready"));
         out.add("chaos " + name() + ": " + NODE + " /drift " + rig.adminLine(NODE, "/drift"));
         List<Sample> all;

@@ -30,7 +30,8 @@ final class Candidacy implements AutoCloseable {
     private final Consumer<String> events;
     private volatile boolean standing = true;
     private volatile boolean supported = true;
-    private long clearSince = -1;
+    private boolean clear;
+    private long clearSince;
     private boolean backingOff;
     private long nextTryNanos;
     private Thread thread;
@@ -75,7 +76,7 @@ final class Candidacy implements AutoCloseable {
         }
         String why = problem.get();
         if (why != null) {
-            clearSince = -1;
+            clear = false;
             if (standing && mayTry(nowNanos)) {
                 change(false, nowNanos, "withdraws from elections: " + why);
             }
@@ -84,7 +85,8 @@ final class Candidacy implements AutoCloseable {
         if (standing) {
             return;
         }
-        if (clearSince < 0) {
+        if (!clear) {
+            clear = true;
             clearSince = nowNanos;
         }
         if (nowNanos - clearSince >= STAND_AGAIN_AFTER_NANOS && mayTry(nowNanos)) {

@@ -371,13 +371,13 @@ class PulseFaultProcessTest {
         System.out.printf(Locale.ROOT, "fault skew: with %s dead, %s /ready %s%n", dead, survivor, survivorReady);
         assertThat(survivorReady).startsWith("200");
         long f1Frames = observer.arrivals().stream().filter(a -> a.frame().leaderId().equals("f1")).count();
-        long f1Led = cluster.log("f1").lines().filter(l -> l.contains("f1 leads in term")).count();
+        long f1Led = cluster.leadership("f1").terms();
         String ready = adminBody("f1", "/ready");
         String drift = adminBody("f1", "/drift");
         System.out.printf(Locale.ROOT, "fault skew: f1 at +2 s held Raft leadership %d time(s) and published %d "
                 + "frames; /ready %s; /drift %s%n", f1Led, f1Frames, ready, drift);
         assertThat(f1Frames).as("frames published by the node 2 s ahead").isZero();
-        assertThat(ledWhileWithdrawn("f1")).as("terms f1 led after it withdrew from elections").isZero();
+        assertThat(cluster.leadership("f1").termsWhileWithdrawn()).as("terms f1 led after it withdrew from elections").isZero();
         assertThat(ready).startsWith("503").contains("clock offset +");
         assertThat(observer.supersededTermDetails()).isEmpty();
         assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
@@ -431,7 +431,7 @@ class PulseFaultProcessTest {
                     .isLessThanOrEqualTo(125);
             assertThat(fromF1).as("f1 led and published after the fault began").isNotEmpty();
             assertThat(cluster.log("f1")).contains("withdraws from elections: clock offset +");
-            assertThat(ledWhileWithdrawn("f1")).as("terms f1 led after it withdrew from elections").isZero();
+            assertThat(cluster.leadership("f1").termsWhileWithdrawn()).as("terms f1 led after it withdrew from elections").isZero();
             assertThat(observer.arrivals().stream().anyMatch(a -> a.nanos() > endAt - 3_000_000_000L))
                     .as("the beat goes on without f1").isTrue();
             assertThat(observer.maxSilenceMs(faultAt, endAt)).isLessThanOrEqualTo(PROMISED_GAP_MS);
@@ -439,22 +439,6 @@ class PulseFaultProcessTest {
             assertThat(observer.supersededTermDetails()).isEmpty();
             assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
         }
-    }
-
-    /** Terms {@code node} began to lead after it withdrew from elections and before it stood again (its log). */
-    private long ledWhileWithdrawn(String node) {
-        boolean out = false;
-        long led = 0;
-        for (String line : cluster.log(node).lines().toList()) {
-            if (line.contains("withdraws from elections")) {
-                out = true;
-            } else if (line.contains("stands for election again") || line.contains("Ratis node " + node + " started")) {
-                out = false;
-            } else if (out && line.contains(node + " leads in term")) {
-                led++;
-            }
-        }
-        return led;
     }
 
     @Test

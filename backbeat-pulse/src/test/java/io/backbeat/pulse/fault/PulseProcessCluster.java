@@ -420,6 +420,33 @@ public final class PulseProcessCluster implements AutoCloseable {
         return p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS) ? p.exitValue() : null;
     }
 
+    /** How often a node led, from its log: every term, and the terms begun while it was withdrawn from elections. */
+    public record Leadership(long terms, long termsWhileWithdrawn, long withdrawals) {
+    }
+
+    /**
+     * Node {@code id}'s terms as its log tells them: "leads in term" lines, and which of them came after a
+     * "withdraws from elections" line with no "stands for election again" or restart in between.
+     */
+    public Leadership leadership(String id) {
+        boolean withdrawn = false;
+        long terms = 0;
+        long whileWithdrawn = 0;
+        long withdrawals = 0;
+        for (String line : log(id).lines().toList()) {
+            if (line.contains("withdraws from elections")) {
+                withdrawn = true;
+                withdrawals++;
+            } else if (line.contains("stands for election again") || line.contains("Ratis node " + id + " started")) {
+                withdrawn = false;
+            } else if (line.contains(id + " leads in term")) {
+                terms++;
+                whileWithdrawn += withdrawn ? 1 : 0;
+            }
+        }
+        return new Leadership(terms, whileWithdrawn, withdrawals);
+    }
+
     /** The node's log so far. */
     public String log(String id) {
         try {
