@@ -285,7 +285,9 @@ public final class AtomixConsensus implements Consensus {
     }
 
     @Override
-    public void onLeadershipChange(Consumer<LeadershipState> listener) {
+    public synchronized void onLeadershipChange(Consumer<LeadershipState> listener) {
+        // under the lock announce() holds: a change cannot reach the new listener before its first state, which
+        // would then arrive last and show the term going back (the contract test saw 2 then 1)
         listeners.add(listener);
         listener.accept(view);
     }

@@ -74,6 +74,8 @@ public final class RatisConsensus implements Consensus {
     private final RatisCandidacy candidacy;
     private final List<Consumer<LeadershipState>> listeners = new CopyOnWriteArrayList<>();
     private final Object viewLock = new Object();
+    /** Guards registration and delivery together: a listener's first state always comes before any change. */
+    private final Object listenerLock = new Object();
     private RaftServer server;
     private volatile StorageProbe storage;
     private RaftClient client;
@@ -232,8 +234,10 @@ public final class RatisConsensus implements Consensus {
 
     @Override
     public void onLeadershipChange(Consumer<LeadershipState> listener) {
-        listeners.add(listener);
-        listener.accept(lastView);
+        synchronized (listenerLock) {
+            listeners.add(listener);
+            listener.accept(lastView);
+        }
     }
 
     private void watch() {
@@ -242,12 +246,14 @@ public final class RatisConsensus implements Consensus {
             LeadershipState before = lastView;
             if (now.leader() != before.leader() || now.term() != before.term()
                     || !now.leaderId().equals(before.leaderId())) {
-                lastView = now;
-                for (Consumer<LeadershipState> l : listeners) {
-                    try {
-                        l.accept(now);
-                    } catch (RuntimeException e) {
-                        LOG.warn("leadership listener failed", e);
+                synchronized (listenerLock) {
+                    lastView = now;
+                    for (Consumer<LeadershipState> l : listeners) {
+                        try {
+                            l.accept(now);
+                        } catch (RuntimeException e) {
+                            LOG.warn("leadership listener failed", e);
+                        }
                     }
                 }
             }
@@ -357,13 +363,15 @@ public final class RatisConsensus implements Consensus {
         } catch (IOException e) {
             LOG.debug("closing Ratis server", e);
         }
-        lastView = new LeadershipState(settings.nodeId(), false, lastView.term(), lastView.leaderId(),
-                lastView.clusterSize());
-        for (Consumer<LeadershipState> l : listeners) {
-            try {
-                l.accept(lastView);
-            } catch (RuntimeException e) {
-                LOG.warn("leadership listener failed", e);
+        synchronized (listenerLock) {
+            lastView = new LeadershipState(settings.nodeId(), false, lastView.term(), lastView.leaderId(),
+                    lastView.clusterSize());
+            for (Consumer<LeadershipState> l : listeners) {
+                try {
+                    l.accept(lastView);
+                } catch (RuntimeException e) {
+                    LOG.warn("leadership listener failed", e);
+                }
             }
         }
     }
