@@ -3,9 +3,14 @@ package io.backbeat.nats;
 import io.nats.client.ErrorListener;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import io.nats.client.support.SSLUtils;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
+import java.security.KeyStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -153,9 +158,7 @@ public final class NatsConnectionSettings {
         }
         if (trustStore != null || keyStore != null) {
             try {
-                b.sslContext(SSLUtils.createSSLContext(keyStore == null ? null : keyStore.toString(),
-                        chars(keyStorePassword), trustStore == null ? null : trustStore.toString(),
-                        chars(trustStorePassword), "TLSv1.2"));
+                b.sslContext(sslContext());
             } catch (GeneralSecurityException e) {
                 throw new IOException("cannot build the NATS TLS context from the trust store " + trustStore
                         + " and key store " + keyStore + ": " + e.getMessage(), e);
@@ -168,6 +171,27 @@ public final class NatsConnectionSettings {
             }
         }
         return b.build();
+    }
+
+    /** The stores' context: JKS or PKCS#12 (the type is read from the file), the JVM's default algorithms. */
+    private SSLContext sslContext() throws GeneralSecurityException, IOException {
+        KeyManager[] keys = null;
+        if (keyStore != null) {
+            KeyStore ks = KeyStore.getInstance(keyStore.toFile(), chars(keyStorePassword));
+            KeyManagerFactory f = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            f.init(ks, chars(keyStorePassword));
+            keys = f.getKeyManagers();
+        }
+        TrustManager[] trust = null;
+        if (trustStore != null) {
+            KeyStore ts = KeyStore.getInstance(trustStore.toFile(), chars(trustStorePassword));
+            TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            f.init(ts);
+            trust = f.getTrustManagers();
+        }
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(keys, trust, null);
+        return ctx;
     }
 
     private static char[] chars(String s) {

@@ -27,11 +27,16 @@ final class HandOvers {
     private volatile long lastHandOverNanos;
     private volatile long lastHandOverTerm = -1;
     private volatile long lastNatsDropNanos;
+    private final FrameConnection frameConnection;
 
-    /** {@code avoid}: the members a hand-over tries last (peers whose clocks are off). */
-    HandOvers(String nodeId, Consensus consensus, Connection nats, BooleanSupplier closed,
-              java.util.function.Supplier<java.util.Set<String>> avoid) {
+    /**
+     * {@code avoid}: the members a hand-over tries last (peers whose clocks are off); {@code frameConnection}:
+     * reset together with the main connection when frames vanish.
+     */
+    HandOvers(String nodeId, Consensus consensus, Connection nats, FrameConnection frameConnection,
+              BooleanSupplier closed, java.util.function.Supplier<java.util.Set<String>> avoid) {
         this.nodeId = nodeId;
+        this.frameConnection = frameConnection;
         this.avoid = avoid;
         this.consensus = consensus;
         this.nats = nats;
@@ -70,9 +75,9 @@ final class HandOvers {
     }
 
     /**
-     * Closes the NATS socket with a reset (no linger: the kernel discards what it has not sent, so a
-     * frame held there is never delivered late when the path heals) and lets jnats reconnect; at
-     * most once per {@link #COOLDOWN_NANOS}.
+     * Closes the NATS sockets (the frame connection's and jnats') with a reset (no linger: the kernel
+     * discards what it has not sent, so a frame held there is never delivered late when the path
+     * heals) and lets both reconnect; at most once per {@link #COOLDOWN_NANOS}.
      */
     void dropNatsConnection(String why) {
         long now = System.nanoTime();
@@ -81,6 +86,7 @@ final class HandOvers {
         }
         lastNatsDropNanos = now;
         LOG.warn("{} drops its NATS connection: {}", nodeId, why);
+        frameConnection.reset(why); // on this thread: a reset does not block
         Thread t = new Thread(() -> {
             try {
                 nats.forceReconnect(io.nats.client.ForceReconnectOptions.FORCE_CLOSE_INSTANCE);

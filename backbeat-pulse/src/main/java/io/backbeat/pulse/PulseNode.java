@@ -50,6 +50,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
     private final ClockGate clockGate;
     private final NodeReadings readings;
     private final SignedPublisher publisher;
+    private final FrameConnection frameConnection;
     private final HandOvers handOvers;
     private final TakeOver takeOver;
     private final LeadershipTracker leadership;
@@ -85,10 +86,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         List<String> initialPhases = List.copyOf(phases);
         CommitProblems problems = new CommitProblems();
         this.clockGate = new ClockGate(clusterId, consensus);
-        this.handOvers = new HandOvers(nodeId, consensus, nats, () -> closed, clockGate::peersOff);
+        this.frameConnection = new FrameConnection(nats.getOptions(), nats::getConnectedUrl, nodeId);
+        this.handOvers = new HandOvers(nodeId, consensus, nats, frameConnection, () -> closed, clockGate::peersOff);
         this.frames = new FrameMonitor(clusterId, nodeId, consensus, clock, metrics);
         this.readings = new NodeReadings(consensus, clock, frames, clockGate, grace, clock.epochNanos());
-        this.publisher = new SignedPublisher(nats);
+        this.publisher = new SignedPublisher(nats, frameConnection);
         this.transitions = new TransitionEvents(readings, clockGate, this::event);
         this.reporter = new NodeReporter(nats, clusterId, nodeId, this::selfReport, transitions::check);
         this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event);
@@ -209,6 +211,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         dispatcher.subscribe(ClusterId.beatSubject(clusterId));
         dispatcher.subscribe(ClusterId.statusSubject(clusterId));
         consensus.onLeadershipChange(leadership::onLeadership);
+        frameConnection.start(Duration.ofSeconds(2)); // frames have a connection before the first one is due
         emitter.start();
         reporter.start();
         candidacy.start();
@@ -320,6 +323,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         candidacy.close();
         reporter.close();
         emitter.close();
+        frameConnection.close();
         consensus.close();
         if (dispatcher != null) {
             try {

@@ -5,14 +5,18 @@ import io.nats.client.Connection;
 
 /**
  * What this node publishes on NATS (frames, timeline replies), signed with the cluster's key once a
- * {@link FrameSigner} is set (PROTOCOL.md "Signed messages"); frames through a {@link BeatEmitter.Sink}.
+ * {@link FrameSigner} is set (PROTOCOL.md "Signed messages"). Timeline replies go through jnats;
+ * frames through a {@link BeatEmitter.Sink} on the {@link FrameConnection}, written on the emitter's
+ * thread.
  */
 final class SignedPublisher {
     private final Connection nats;
+    private final FrameConnection frames;
     private volatile FrameSigner signer;
 
-    SignedPublisher(Connection nats) {
+    SignedPublisher(Connection nats, FrameConnection frames) {
         this.nats = nats;
+        this.frames = frames;
     }
 
     void signWith(FrameSigner signer) {
@@ -34,7 +38,11 @@ final class SignedPublisher {
         return new NatsSink(subject);
     }
 
-    /** Frames go straight to NATS: no reconnect buffer, so nothing is delivered late. */
+    /**
+     * Frames go straight to the socket, on the caller's thread: when a publish returns the frame is in
+     * the kernel, so a process frozen right after its last lease check cannot send it late; no
+     * reconnect buffer either.
+     */
     private final class NatsSink implements BeatEmitter.Sink {
         private final String subject;
 
@@ -44,31 +52,31 @@ final class SignedPublisher {
 
         @Override
         public boolean connected() {
-            return nats.getStatus() == Connection.Status.CONNECTED;
+            return frames.connected();
         }
 
         @Override
         public String status() {
-            return String.valueOf(nats.getStatus());
+            return frames.status();
         }
 
         @Override
         public Object prepare(byte[] frame) {
-            FrameSigner s = signer;
-            return s == null ? null : s.headers(frame); // ~67 us: done before the spin, not at the instant
+            FrameSigner s = signer; // signing ~67 us: done before the spin, not at the instant
+            return FrameConnection.wire(subject, s == null ? null : s.headers(frame), frame);
         }
 
         @Override
         public void publish(byte[] frame) {
-            send(subject, frame);
+            frames.write((byte[]) prepare(frame));
         }
 
         @Override
         public void publish(byte[] frame, Object prepared) {
-            if (prepared instanceof io.nats.client.impl.Headers h) {
-                nats.publish(subject, h, frame);
+            if (prepared instanceof byte[] wire) {
+                frames.write(wire);
             } else {
-                send(subject, frame);
+                publish(frame);
             }
         }
     }
