@@ -185,16 +185,15 @@ final class FrameConnection implements AutoCloseable {
     private void run() {
         List<URI> servers = new ArrayList<>(options.getServers());
         int next = 0;
-        String failed = null;
+        String failed = null; // host:port of the server that failed last
         while (!closed) {
-            URI target = null;
-            String preferred = preferredServer.get();
-            if (preferred != null && !preferred.equals(failed)) {
-                target = URI.create(preferred);
-            } else if (!servers.isEmpty()) {
-                target = servers.get(next++ % servers.size());
+            URI target = pick(servers, next, failed);
+            if (target != null && !servers.isEmpty() && hostPort(target).equals(hostPort(servers.get(next % servers.size())))) {
+                next++;
             }
             Socket s = null;
+            boolean wasUp = false;
+            long upAt = 0;
             try {
                 if (target == null) {
                     throw new IOException("no NATS server to connect to");
@@ -206,13 +205,15 @@ final class FrameConnection implements AutoCloseable {
                 connects++;
                 status = "CONNECTED to " + target;
                 connected = true;
+                wasUp = true;
+                upAt = System.nanoTime();
                 LOG.info("{} frame connection up to {}", name, target);
                 firstAttempt.countDown();
                 serve(wrapped);
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
-                    failed = target == null ? null : target.toString();
-                    if (connected || connects == 0) {
+                    failed = target == null ? null : hostPort(target);
+                    if (wasUp || connects == 0) {
                         LOG.warn("{} frame connection to {} lost: {}", name, target, e.toString());
                     } else {
                         LOG.debug("{} frame connection to {} failed: {}", name, target, e.toString());
@@ -227,7 +228,9 @@ final class FrameConnection implements AutoCloseable {
                 }
                 firstAttempt.countDown();
             }
-            if (!closed) {
+            // a connection lost after a while retries at once (elsewhere); a failed attempt, or a connection
+            // the server dropped within a second, waits
+            if (!closed && (!wasUp || System.nanoTime() - upAt < 1_000_000_000L)) {
                 try {
                     Thread.sleep(reconnectWaitMillis);
                 } catch (InterruptedException e) {
@@ -237,6 +240,28 @@ final class FrameConnection implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The main connection's server unless it just failed, else the next listed one that did not. */
+    private URI pick(List<URI> servers, int next, String failed) {
+        String preferred = preferredServer.get();
+        if (preferred != null) {
+            URI p = URI.create(preferred);
+            if (!hostPort(p).equals(failed)) {
+                return p;
+            }
+        }
+        for (int i = 0; i < servers.size(); i++) {
+            URI u = servers.get((next + i) % servers.size());
+            if (!hostPort(u).equals(failed) || servers.size() == 1) {
+                return u;
+            }
+        }
+        return null;
+    }
+
+    private static String hostPort(URI u) {
+        return u.getHost() + ":" + u.getPort();
     }
 
     /** INFO, TLS when asked, CONNECT, PING, until PONG; returns the socket to speak on. */

@@ -121,6 +121,11 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
                 c -> c.getStatus() == Connection.Status.CONNECTED ? 1 : 0);
         metrics.functionCounter("backbeat.nats.reconnects", "NATS reconnects of this node's connection", nats,
                 c -> c.getStatistics().getReconnects());
+        metrics.gauge("backbeat.nats.frames.connected", "1 while this node's frame connection (the NATS socket the "
+                + "leader's frames are written to on the emitter's thread) is connected, else 0", frameConnection,
+                f -> f.connected() ? 1 : 0);
+        metrics.functionCounter("backbeat.nats.frames.connects", "connects of this node's frame connection (the first "
+                + "one included)", frameConnection, FrameConnection::connects);
         metrics.gauge("backbeat.last.frame.timestamp.seconds", "Unix time (seconds, this node's clock) when this node "
                 + "last accepted a frame from the leader; 0 before any", frames, f -> f.lastFrameSeenEpoch() / 1e9);
         metrics.gauge("backbeat.tempo.bpm", "tempo in force now on the replicated timeline (the same on every node; "

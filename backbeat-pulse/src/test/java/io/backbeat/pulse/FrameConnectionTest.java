@@ -153,14 +153,19 @@ class FrameConnectionTest {
     }
 
     @Test
-    void tlsIsUpgradedToWhenTheServerRequiresIt() throws Exception {
+    void mutualTlsIsUpgradedToWhenTheServerRequiresIt() throws Exception {
         Process p = new ProcessBuilder("bash", Path.of("..", "scripts", "dev-certs.sh").toString(), dir.toString(),
-                "nats").redirectErrorStream(true).start();
+                "nats", "pulse").redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, () -> "dev-certs.sh needs openssl: " + log);
+        Process k = new ProcessBuilder("openssl", "pkcs12", "-export", "-in", dir.resolve("pulse.pem").toString(),
+                "-inkey", dir.resolve("pulse.key").toString(), "-out", dir.resolve("pulse.p12").toString(),
+                "-passout", "pass:changeit").redirectErrorStream(true).start();
+        String klog = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(k.waitFor()).as(klog).isZero();
         Path conf = dir.resolve("tls.conf");
         Files.writeString(conf, "tls { cert_file: \"" + dir.resolve("nats.pem") + "\", key_file: \""
-                + dir.resolve("nats.key") + "\" }\n");
+                + dir.resolve("nats.key") + "\", ca_file: \"" + dir.resolve("ca.pem") + "\", verify: true }\n");
         java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (var in = Files.newInputStream(dir.resolve("ca.pem"))) {
@@ -173,12 +178,18 @@ class FrameConnectionTest {
         }
         try (NatsTestServer server = NatsTestServer.startWithConfig(conf)) {
             Options opts = io.backbeat.nats.NatsConnectionSettings.builder(server.url()).trustStore(store, "changeit")
-                    .build().toOptions(null);
+                    .keyStore(dir.resolve("pulse.p12"), "changeit").build().toOptions(null);
             try (FrameConnection fc = new FrameConnection(opts, () -> null, "t7");
                  Connection sub = Nats.connect(opts)) {
                 fc.start(Duration.ofSeconds(5));
                 assertThat(fc.connected()).as(fc.status()).isTrue();
                 publishAndReceive(fc, sub, "bb.t.beat", "over tls");
+            }
+            Options noClientCert = io.backbeat.nats.NatsConnectionSettings.builder(server.url())
+                    .trustStore(store, "changeit").build().toOptions(null);
+            try (FrameConnection fc = new FrameConnection(noClientCert, () -> null, "t8")) {
+                fc.start(Duration.ofSeconds(5));
+                assertThat(fc.connected()).as("without a client certificate: %s", fc.status()).isFalse();
             }
         }
     }

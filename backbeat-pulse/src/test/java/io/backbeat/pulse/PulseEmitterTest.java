@@ -371,6 +371,8 @@ class PulseEmitterTest {
                     name.trim()) + "(\\{[^}]*\\})? ?" + (name.endsWith(" ") ? "" : ""));
         }
         assertThat(scrape).containsPattern("(?m)^backbeat_nats_connected 1\\.0$");
+        assertThat(scrape).containsPattern("(?m)^backbeat_nats_frames_connected 1\\.0$");
+        assertThat(scrape).containsPattern("(?m)^backbeat_nats_frames_connects_total 1\\.0$");
         assertThat(scrape).as("no frame yet: degraded since start").containsPattern("(?m)^backbeat_degraded 1\\.0$");
         assertThat(scrape).containsPattern("(?m)^backbeat_term 4\\.0$");
 
