@@ -89,7 +89,11 @@ public final class PulseJitterHarness {
         System.out.print(leaderMetrics);
     }
 
-    /** The leader's own jitter / publish-duration / delivery quantiles (last minute), in ms, from its /metrics. */
+    /**
+     * The leader's own jitter / publish-duration / delivery quantiles, in ms, from its /metrics: the
+     * histograms have classic buckets, so a quantile is reported as the upper bound of the bucket it
+     * falls in ({@code p95 <= 0.050}), with the bucket below it as the lower bound.
+     */
     private static String leaderQuantiles(int adminPort) throws Exception {
         String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
@@ -97,16 +101,36 @@ public final class PulseJitterHarness {
         StringBuilder out = new StringBuilder();
         for (String name : List.of("backbeat_pulse_jitter_seconds", "backbeat_beat_publish_duration_seconds",
                 "backbeat_beat_delivery_latency_seconds")) {
-            out.append("leader ").append(name).append(" (ms):");
+            java.util.TreeMap<Double, Double> cumulative = new java.util.TreeMap<>();
             for (String line : body.split("\n")) {
-                if (line.startsWith(name + "{") && line.contains("quantile=")) {
-                    String qn = line.substring(line.indexOf("quantile=\"") + 10);
-                    qn = qn.substring(0, qn.indexOf('"'));
-                    double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)) * 1e3;
-                    out.append(String.format(" p%d %.3f", Math.round(Double.parseDouble(qn) * 100), v));
+                if (line.startsWith(name + "_bucket{") && line.contains("le=\"")) {
+                    String le = line.substring(line.indexOf("le=\"") + 4);
+                    le = le.substring(0, le.indexOf('"'));
+                    double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+                    cumulative.merge(bound, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
                 }
             }
-            out.append('\n');
+            out.append("leader ").append(name).append(" (ms, bucket bounds):");
+            double total = cumulative.isEmpty() ? 0 : cumulative.lastEntry().getValue();
+            if (total == 0) {
+                out.append(" no samples");
+            }
+            for (double qn : new double[]{0.50, 0.95, 0.99}) {
+                if (total == 0) {
+                    break;
+                }
+                Double below = null;
+                for (var e : cumulative.entrySet()) {
+                    if (e.getValue() >= qn * total) {
+                        out.append(String.format(" p%d %s..%s", Math.round(qn * 100),
+                                below == null ? "-inf" : String.format("%.3f", below * 1e3),
+                                e.getKey().isInfinite() ? "+inf" : String.format("%.3f", e.getKey() * 1e3)));
+                        break;
+                    }
+                    below = e.getKey();
+                }
+            }
+            out.append(String.format(" (n=%.0f)%n", total));
         }
         return out.toString();
     }

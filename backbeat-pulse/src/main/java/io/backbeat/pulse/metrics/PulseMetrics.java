@@ -62,7 +62,7 @@ public final class PulseMetrics {
         io.prometheus.metrics.model.registry.PrometheusRegistry prom = registry instanceof PrometheusMeterRegistry p
                 ? p.getPrometheusRegistry() : new io.prometheus.metrics.model.registry.PrometheusRegistry();
         publishDuration = Timer.builder("backbeat.beat.publish.duration")
-                .description("time to encode and hand a BeatFrame to NATS")
+                .description("time to encode a BeatFrame and write it to the frame connection's socket")
                 .serviceLevelObjectives(Duration.ofNanos(10_000), Duration.ofNanos(20_000), Duration.ofNanos(50_000),
                         Duration.ofNanos(100_000), Duration.ofNanos(200_000), Duration.ofNanos(500_000),
                         Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
