@@ -15,6 +15,13 @@ import java.util.function.Supplier;
  * on a daemon thread {@code backbeat-candidacy-<node>}; the decisions are in {@link #tick}, which
  * tests drive on their own clock. A backend that cannot withdraw is asked once; its node relies on
  * the hand-over after it wins ({@link TakeOver}).
+ *
+ * <p>One exception keeps the beat alive: when the beat has been silent for {@link #STAND_IN_SILENCE_NANOS}
+ * beyond a phase, a withdrawn node stands anyway until a frame comes. Raft lets only a member whose log
+ * is at least as recent as a majority's win; with the leader gone and this node holding the newest
+ * entry, the remaining member cannot be elected without it (a chaos run saw 9 s without a leader
+ * until the killed one came back). Elected, it publishes nothing (its clock is off) and hands the
+ * term over at once, bringing the other member's log up to date on the way.
  */
 final class Candidacy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class); // with the node's other lines
@@ -23,12 +30,16 @@ final class Candidacy implements AutoCloseable {
     static final long STAND_AGAIN_AFTER_NANOS = 2_000_000_000L;
     /** Between failed attempts to withdraw or stand. */
     static final long RETRY_NANOS = 1_000_000_000L;
+    /** Silence of the beat, beyond one phase, after which a withdrawn node stands to end it. */
+    static final long STAND_IN_SILENCE_NANOS = 1_000_000_000L;
 
     private final String nodeId;
     private final Consensus consensus;
     private final Supplier<String> problem;
     private final Consumer<String> events;
+    private final java.util.function.LongUnaryOperator silence;
     private volatile boolean standing = true;
+    private boolean standingInSilence;
     private volatile boolean supported = true;
     private boolean clear;
     private long clearSince;
@@ -37,8 +48,14 @@ final class Candidacy implements AutoCloseable {
     private Thread thread;
     private volatile boolean closed;
 
-    Candidacy(String nodeId, Consensus consensus, Supplier<String> problem, Consumer<String> events) {
+    /**
+     * @param silence at a {@code System.nanoTime} instant, how long the beat has been silent beyond one
+     *                phase (no frame from any leader), negative while it is not or before any frame
+     */
+    Candidacy(String nodeId, Consensus consensus, Supplier<String> problem, Consumer<String> events,
+              java.util.function.LongUnaryOperator silence) {
         this.nodeId = nodeId;
+        this.silence = silence;
         this.consensus = consensus;
         this.problem = problem;
         this.events = events;
@@ -77,11 +94,27 @@ final class Candidacy implements AutoCloseable {
         String why = problem.get();
         if (why != null) {
             clear = false;
+            long silent = silence.applyAsLong(nowNanos);
+            if (silent >= STAND_IN_SILENCE_NANOS) {
+                if (!standing && mayTry(nowNanos)) {
+                    change(true, nowNanos, String.format(java.util.Locale.ROOT, "stands for election although it "
+                            + "must not lead (%s): the beat has been silent %.0f ms beyond a phase, and the others "
+                            + "may need this node's log to elect anyone; a term it wins is handed over without a frame",
+                            why, silent / 1e6));
+                    standingInSilence = standing;
+                }
+                return;
+            }
             if (standing && mayTry(nowNanos)) {
-                change(false, nowNanos, "withdraws from elections: " + why);
+                change(false, nowNanos, standingInSilence ? "withdraws from elections again (the beat is back): " + why
+                        : "withdraws from elections: " + why);
+                if (!standing) {
+                    standingInSilence = false;
+                }
             }
             return;
         }
+        standingInSilence = false;
         if (standing) {
             return;
         }

@@ -93,7 +93,7 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.publisher = new SignedPublisher(nats, frameConnection);
         this.transitions = new TransitionEvents(readings, clockGate, this::event);
         this.reporter = new NodeReporter(nats, clusterId, nodeId, this::selfReport, transitions::check);
-        this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event);
+        this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event, this::beatSilenceNanos);
         this.status = new StatusAggregator(clusterId, metrics, readings::currentBeat);
         this.responder = new TimelineResponder(consensus, publisher::send);
         this.takeOver = new TakeOver(nodeId, consensus, clock, policy,
@@ -109,6 +109,17 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.views = new NodeViews(nodeId, clusterId, consensus, metrics, clock, frames, clockGate, readings, health,
                 tempo, status, reporter);
         registerGauges();
+    }
+
+    /** How long the beat has been silent beyond one phase (no accepted frame), negative if not or before any. */
+    private long beatSilenceNanos(long ignoredNanoTime) {
+        long seen = frames.lastFrameSeenEpoch();
+        TimelineDescriptor d = consensus.committedTimeline();
+        if (seen == 0 || d == null) {
+            return -1;
+        }
+        long now = clock.epochNanos();
+        return now - seen - BeatEmitter.phaseNanos(d, now);
     }
 
     private void registerGauges() {

@@ -14,7 +14,8 @@ class CandidacyTest {
     private final InMemoryConsensus consensus = new InMemoryConsensus("n1");
     private final AtomicReference<String> problem = new AtomicReference<>();
     private final List<String> events = new CopyOnWriteArrayList<>();
-    private final Candidacy candidacy = new Candidacy("n1", consensus, problem::get, events::add);
+    private final java.util.concurrent.atomic.AtomicLong silence = new java.util.concurrent.atomic.AtomicLong(-1);
+    private final Candidacy candidacy = new Candidacy("n1", consensus, problem::get, events::add, t -> silence.get());
 
     @Test
     void aTrustedNodeStandsAndIsNeverAskedAnything() {
@@ -75,5 +76,37 @@ class CandidacyTest {
         assertThat(candidacy.standing()).isTrue();
         assertThat(consensus.candidacyAsks()).isEqualTo(1);
         assertThat(events).isEmpty();
+    }
+
+    @Test
+    void aWithdrawnNodeStandsWhileTheBeatIsSilentAndWithdrawsAgainWhenItIsBack() {
+        problem.set("clock offset +2000.0 ms to the cluster exceeds the bound of 100 ms");
+        candidacy.tick(0);
+        assertThat(candidacy.standing()).isFalse();
+        silence.set(900 * MS); // a normal failover's silence: stays out
+        candidacy.tick(100 * MS);
+        assertThat(candidacy.standing()).isFalse();
+        silence.set(1_000 * MS); // the others cannot elect anyone without it
+        candidacy.tick(200 * MS);
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(events).last().asString().startsWith("stands for election although it must not lead (clock offset")
+                .contains("silent 1000 ms beyond a phase");
+        candidacy.tick(300 * MS); // asked once
+        assertThat(consensus.candidacyCalls()).containsExactly(false, true);
+        silence.set(-1); // a frame came: out again at once, the clock is still off
+        candidacy.tick(400 * MS);
+        assertThat(candidacy.standing()).isFalse();
+        assertThat(consensus.candidacyCalls()).containsExactly(false, true, false);
+        assertThat(events).last().asString().startsWith("withdraws from elections again (the beat is back)");
+    }
+
+    @Test
+    void aSilentBeatAloneNeverWithdrawsATrustedNode() {
+        silence.set(5_000 * MS);
+        for (long t = 0; t < 3_000 * MS; t += 100 * MS) {
+            candidacy.tick(t);
+        }
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(consensus.candidacyCalls()).isEmpty();
     }
 }

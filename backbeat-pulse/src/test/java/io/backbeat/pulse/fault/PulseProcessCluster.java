@@ -426,7 +426,7 @@ public final class PulseProcessCluster implements AutoCloseable {
 
     /**
      * Node {@code id}'s terms as its log tells them: "leads in term" lines, and which of them came after a
-     * "withdraws from elections" line with no "stands for election again" or restart in between.
+     * "withdraws from elections" line with no "stands for election" (again, or in a silent beat) or restart in between.
      */
     public Leadership leadership(String id) {
         boolean withdrawn = false;
@@ -437,7 +437,7 @@ public final class PulseProcessCluster implements AutoCloseable {
             if (line.contains("withdraws from elections")) {
                 withdrawn = true;
                 withdrawals++;
-            } else if (line.contains("stands for election again") || line.contains("Ratis node " + id + " started")) {
+            } else if (line.contains("stands for election") || line.contains("Ratis node " + id + " started")) {
                 withdrawn = false;
             } else if (line.contains(id + " leads in term")) {
                 terms++;
