@@ -140,6 +140,15 @@ public interface Consensus extends AutoCloseable {
         return false;
     }
 
+    /**
+     * This member's last log entry, when the backend tells it: peers compare it with theirs to see
+     * whether one of them can be elected without the other's vote ({@link LogPosition#isBehind}).
+     * The default tells nothing.
+     */
+    default java.util.Optional<LogPosition> lastLogEntry() {
+        return java.util.Optional.empty();
+    }
+
     /** Leaves the group (yielding leadership when held) and releases every resource. */
     @Override
     void close();

@@ -17,11 +17,13 @@ import java.util.function.Supplier;
  * the hand-over after it wins ({@link TakeOver}).
  *
  * <p>One exception keeps the beat alive: when the beat has been silent for {@link #STAND_IN_SILENCE_NANOS}
- * beyond a phase, a withdrawn node stands anyway until a frame comes. Raft lets only a member whose log
- * is at least as recent as a majority's win; with the leader gone and this node holding the newest
- * entry, the remaining member cannot be elected without it (a chaos run saw 9 s without a leader
- * until the killed one came back). Elected, it publishes nothing (its clock is off) and hands the
- * term over at once, bringing the other member's log up to date on the way.
+ * beyond a phase and a peer that answers has a log behind this node's, a withdrawn node stands anyway
+ * until a frame comes. Raft lets only a member whose log is at least as recent as a majority's win;
+ * with the leader gone and this node holding the newest entry, the remaining member cannot be elected
+ * without it (a chaos run saw 9 s without a leader until the killed one came back; with the leader
+ * gone for good the cluster would never elect again). Elected, it publishes nothing (its clock is
+ * off) and hands the term over at once, bringing the other member's log up to date on the way. When
+ * the live peers' logs are as recent as this node's they can elect one of themselves, and it stays out.
  */
 final class Candidacy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class); // with the node's other lines
@@ -38,6 +40,7 @@ final class Candidacy implements AutoCloseable {
     private final Supplier<String> problem;
     private final Consumer<String> events;
     private final java.util.function.LongUnaryOperator silence;
+    private final Supplier<String> needed;
     private volatile boolean standing = true;
     private boolean standingInSilence;
     private volatile boolean supported = true;
@@ -51,11 +54,14 @@ final class Candidacy implements AutoCloseable {
     /**
      * @param silence at a {@code System.nanoTime} instant, how long the beat has been silent beyond one
      *                phase (no frame from any leader), negative while it is not or before any frame
+     * @param needed  why the others may need this node's log to elect anyone (a live peer whose log is
+     *                behind this node's), or {@code null}: a withdrawn node stands in a silent beat only then
      */
     Candidacy(String nodeId, Consensus consensus, Supplier<String> problem, Consumer<String> events,
-              java.util.function.LongUnaryOperator silence) {
+              java.util.function.LongUnaryOperator silence, Supplier<String> needed) {
         this.nodeId = nodeId;
         this.silence = silence;
+        this.needed = needed;
         this.consensus = consensus;
         this.problem = problem;
         this.events = events;
@@ -95,15 +101,19 @@ final class Candidacy implements AutoCloseable {
         if (why != null) {
             clear = false;
             long silent = silence.applyAsLong(nowNanos);
-            if (silent >= STAND_IN_SILENCE_NANOS) {
+            String need = silent >= STAND_IN_SILENCE_NANOS ? needed.get() : null;
+            if (need != null) {
                 if (!standing && mayTry(nowNanos)) {
                     change(true, nowNanos, String.format(java.util.Locale.ROOT, "stands for election although it "
-                            + "must not lead (%s): the beat has been silent %.0f ms beyond a phase, and the others "
-                            + "may need this node's log to elect anyone; a term it wins is handed over without a frame",
-                            why, silent / 1e6));
+                            + "must not lead (%s): the beat has been silent %.0f ms beyond a phase and the others need "
+                            + "this node's log to elect anyone (%s); a term it wins is handed over without a frame",
+                            why, silent / 1e6, need));
                     standingInSilence = standing;
                 }
                 return;
+            }
+            if (standingInSilence && silent >= STAND_IN_SILENCE_NANOS) {
+                return; // standing until the beat is back, though the peer caught up (it is being elected)
             }
             if (standing && mayTry(nowNanos)) {
                 change(false, nowNanos, standingInSilence ? "withdraws from elections again (the beat is back): " + why

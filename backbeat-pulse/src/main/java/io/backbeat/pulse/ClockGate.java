@@ -64,6 +64,11 @@ final class ClockGate {
         return judge.peersOff(maxOffset.toNanos(), Math.max(1, consensus.leadership().clusterSize()));
     }
 
+    /** The log positions peers told in clock replies within {@code withinNanos} (see {@link ClockJudge}). */
+    java.util.Map<String, io.backbeat.consensus.LogPosition> peerLogPositions(long withinNanos) {
+        return judge.peerLogPositions(withinNanos);
+    }
+
     /** This clock's rate error against the peers' clocks, when measured. */
     OptionalDouble peerRate() {
         return judge.rate();

@@ -38,6 +38,8 @@ final class FrameMonitor {
     private final Object lock = new Object();
     private volatile BeatPhase highestSeen;
     private volatile long lastFrameSeenEpoch;
+    private volatile boolean leaderFrameArrived;
+    private volatile long leaderFrameArrivedNanos;
     private volatile long lastFramePhaseEnd;
     private volatile double lastLagMillis;
     private final io.backbeat.api.DriftEstimator drift = io.backbeat.api.DriftEstimator.defaults();
@@ -95,6 +97,10 @@ final class FrameMonitor {
             metrics.ignoredFrame("not_leader");
             return;
         }
+        // the leader is alive, whether or not this node's clock lets it measure the frame (a node whose clock
+        // is 2 s off finds every frame implausible, yet must not take the beat for silent)
+        leaderFrameArrivedNanos = clock.nanoTime();
+        leaderFrameArrived = true;
         long lag = now - start;
         if (start - now <= SEEN_AHEAD_LIMIT_NANOS) {
             noteSeen(f.beatIndex(), p);
@@ -176,6 +182,19 @@ final class FrameMonitor {
     /** Wall-clock epoch nanos of the last frame's arrival, 0 before any. */
     long lastFrameSeenEpoch() {
         return lastFrameSeenEpoch;
+    }
+
+    /**
+     * {@link SchedulingClock#nanoTime()} of the last arrival of a frame from the committed leader and term,
+     * measurable or not (see {@link #leaderFrameArrived()}).
+     */
+    long leaderFrameArrivedNanos() {
+        return leaderFrameArrivedNanos;
+    }
+
+    /** Whether a frame from the committed leader and term has arrived yet. */
+    boolean leaderFrameArrived() {
+        return leaderFrameArrived;
     }
 
     /** End of the last frame's phase on the grid. */

@@ -36,8 +36,12 @@ public final class PulseMain {
      */
     public static final List<String> ADD_OPENS = List.of("java.base/java.util.concurrent.atomic", "java.base/java.util",
             "java.base/java.lang", "java.base/java.nio", "java.base/sun.nio.ch");
-    /** The longest a stop may take; past it the process halts (SIGTERM must not hang on dead peers). */
-    public static final Duration STOP_BOUND = Duration.ofMillis(2900);
+    /**
+     * The longest a stop may take; past it the process halts (SIGTERM must not hang on dead peers). The
+     * promise is 3 s from the signal to the exit; 2.3 s leaves the rest for the JVM to deliver the signal,
+     * start its hooks and halt on a loaded machine (a CI run measured 3.25 s with a 2.9 s bound).
+     */
+    public static final Duration STOP_BOUND = Duration.ofMillis(2300);
 
     private PulseMain() {
     }
@@ -79,13 +83,19 @@ public final class PulseMain {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Thread closing = Thread.currentThread();
             Thread watchdog = new Thread(() -> {
                 try {
                     Thread.sleep(STOP_BOUND.toMillis());
                 } catch (InterruptedException e) {
                     return;
                 }
-                System.err.println("backbeat-pulse: stop took longer than " + STOP_BOUND.toMillis() + " ms; halting");
+                StringBuilder where = new StringBuilder();
+                for (StackTraceElement e : closing.getStackTrace()) {
+                    where.append("\n\tat ").append(e);
+                }
+                System.err.println("backbeat-pulse: stop took longer than " + STOP_BOUND.toMillis() + " ms; halting. "
+                        + "The stop was at:" + where);
                 System.err.flush();
                 Runtime.getRuntime().halt(143);
             }, "backbeat-stop-watchdog");
@@ -181,7 +191,8 @@ public final class PulseMain {
                 throw new ConfigException("sign-seed-file", e.getMessage());
             }
         }
-        ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), SchedulingClock.system());
+        ClockSync clockSync = new ClockSync(nc, cfg.clusterId(), cfg.nodeId(), SchedulingClock.system())
+                .advertiseLogPosition(consensus::lastLogEntry);
         node.clockDiscipline(clockSync, cfg.maxClockOffset());
         Gauge.builder("backbeat.clock.offset.seconds", node,
                         n -> n.clockVerdict().offsetNanos().isPresent() ? n.clockVerdict().offsetNanos().getAsLong() / 1e9

@@ -39,6 +39,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class PulseNode implements PulseAdmin, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class);
+    /** A peer that answered a clock probe this recently is alive and reachable (two probe intervals). */
+    private static final long PEER_HEARD_WITHIN_NANOS = 1_000_000_000L;
 
     private final String clusterId;
     private final String nodeId;
@@ -93,7 +95,8 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         this.publisher = new SignedPublisher(nats, frameConnection);
         this.transitions = new TransitionEvents(readings, clockGate, this::event);
         this.reporter = new NodeReporter(nats, clusterId, nodeId, this::selfReport, transitions::check);
-        this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event, this::beatSilenceNanos);
+        this.candidacy = new Candidacy(nodeId, consensus, clockGate::problem, this::event, this::beatSilenceNanos,
+                this::peersThatNeedThisLog);
         this.status = new StatusAggregator(clusterId, metrics, readings::currentBeat);
         this.responder = new TimelineResponder(consensus, publisher::send);
         this.takeOver = new TakeOver(nodeId, consensus, clock, policy,
@@ -111,15 +114,38 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
         registerGauges();
     }
 
-    /** How long the beat has been silent beyond one phase (no accepted frame), negative if not or before any. */
-    private long beatSilenceNanos(long ignoredNanoTime) {
-        long seen = frames.lastFrameSeenEpoch();
+    /**
+     * How long the beat has been silent beyond one phase (no frame from the committed leader arrived, on the
+     * monotonic clock: a node whose wall clock is off cannot measure frames, yet sees them come), negative if
+     * not or before any.
+     */
+    private long beatSilenceNanos(long nowNanos) {
         TimelineDescriptor d = consensus.committedTimeline();
-        if (seen == 0 || d == null) {
+        if (!frames.leaderFrameArrived() || d == null) {
             return -1;
         }
-        long now = clock.epochNanos();
-        return now - seen - BeatEmitter.phaseNanos(d, now);
+        return nowNanos - frames.leaderFrameArrivedNanos() - BeatEmitter.phaseNanos(d, clock.epochNanos());
+    }
+
+    /**
+     * Why this node's standing could end a silent beat: the peers that answered a clock probe within the
+     * last second with a log behind this node's (Raft elects none of them without this node's vote, which
+     * their older log cannot get), or {@code null} when there are none (the others can elect one of
+     * themselves; a withdrawn node then stays out).
+     */
+    private String peersThatNeedThisLog() {
+        java.util.Optional<io.backbeat.consensus.LogPosition> mine = consensus.lastLogEntry();
+        if (mine.isEmpty()) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        clockGate.peerLogPositions(PEER_HEARD_WITHIN_NANOS).forEach((peer, log) -> {
+            if (log.isBehind(mine.get())) {
+                sb.append(sb.length() == 0 ? "" : "; ").append(peer).append(" answers with an older log (")
+                        .append(log).append(" < ").append(mine.get()).append(')');
+            }
+        });
+        return sb.length() == 0 ? null : sb.toString();
     }
 
     private void registerGauges() {

@@ -15,7 +15,10 @@ class CandidacyTest {
     private final AtomicReference<String> problem = new AtomicReference<>();
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.AtomicLong silence = new java.util.concurrent.atomic.AtomicLong(-1);
-    private final Candidacy candidacy = new Candidacy("n1", consensus, problem::get, events::add, t -> silence.get());
+    private final AtomicReference<String> needed = new AtomicReference<>(
+            "n2 answers with an older log (term 1, index 8 < term 1, index 10)");
+    private final Candidacy candidacy = new Candidacy("n1", consensus, problem::get, events::add, t -> silence.get(),
+            needed::get);
 
     @Test
     void aTrustedNodeStandsAndIsNeverAskedAnything() {
@@ -90,9 +93,13 @@ class CandidacyTest {
         candidacy.tick(200 * MS);
         assertThat(candidacy.standing()).isTrue();
         assertThat(events).last().asString().startsWith("stands for election although it must not lead (clock offset")
-                .contains("silent 1000 ms beyond a phase");
+                .contains("silent 1000 ms beyond a phase").contains("n2 answers with an older log");
         candidacy.tick(300 * MS); // asked once
         assertThat(consensus.candidacyCalls()).containsExactly(false, true);
+        needed.set(null); // the peer caught up from this node (it leads now): standing until the beat is back
+        silence.set(1_500 * MS);
+        candidacy.tick(350 * MS);
+        assertThat(candidacy.standing()).isTrue();
         silence.set(-1); // a frame came: out again at once, the clock is still off
         candidacy.tick(400 * MS);
         assertThat(candidacy.standing()).isFalse();
@@ -108,5 +115,22 @@ class CandidacyTest {
         }
         assertThat(candidacy.standing()).isTrue();
         assertThat(consensus.candidacyCalls()).isEmpty();
+    }
+
+    @Test
+    void aWithdrawnNodeStaysOutOfASilentBeatWhenNoLivePeerNeedsItsLog() {
+        problem.set("clock offset +2000.0 ms to the cluster exceeds the bound of 100 ms");
+        candidacy.tick(0);
+        needed.set(null); // the peers that answer have logs as recent as this node's, or none answers
+        silence.set(3_000 * MS);
+        for (long t = 100 * MS; t < 5_000 * MS; t += 100 * MS) {
+            candidacy.tick(t);
+        }
+        assertThat(candidacy.standing()).isFalse();
+        assertThat(consensus.candidacyCalls()).containsExactly(false);
+        needed.set("n3 answers with an older log (term 2, index 30 < term 2, index 31)");
+        candidacy.tick(5_000 * MS);
+        assertThat(candidacy.standing()).isTrue();
+        assertThat(events).last().asString().contains("n3 answers with an older log");
     }
 }

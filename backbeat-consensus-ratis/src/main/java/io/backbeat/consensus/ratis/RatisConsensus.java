@@ -333,6 +333,22 @@ public final class RatisConsensus implements Consensus {
         return true;
     }
 
+    /** The last entry of this member's Raft log (written, not necessarily committed). */
+    @Override
+    public java.util.Optional<io.backbeat.consensus.LogPosition> lastLogEntry() {
+        RaftServer s = server;
+        if (s == null || closed) {
+            return java.util.Optional.empty();
+        }
+        try {
+            org.apache.ratis.server.protocol.TermIndex last = s.getDivision(group.getGroupId()).getRaftLog().getLastEntryTermIndex();
+            return last == null ? java.util.Optional.empty()
+                    : java.util.Optional.of(new io.backbeat.consensus.LogPosition(last.getTerm(), last.getIndex()));
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {

@@ -24,6 +24,15 @@ public interface ClockJudge {
         return java.util.Set.of();
     }
 
+    /**
+     * The last consensus log entry each peer told in a clock reply received within the last
+     * {@code withinNanos} (peers that answered recently, that is, are alive and reachable); empty when
+     * not measured or when the peers tell none.
+     */
+    default java.util.Map<String, io.backbeat.consensus.LogPosition> peerLogPositions(long withinNanos) {
+        return java.util.Map.of();
+    }
+
     /** What the verdict rests on, for a log line (each peer's samples), or empty. */
     default String evidence() {
         return "";

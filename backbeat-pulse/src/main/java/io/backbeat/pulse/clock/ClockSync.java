@@ -56,6 +56,13 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     private final AtomicLong samples = new AtomicLong();
     private final Thread prober;
     private volatile boolean closed;
+    /** Each peer's last reply: when ({@code System.nanoTime}) and the log position it told. */
+    private final Map<String, Heard> heard = new ConcurrentHashMap<>();
+    private volatile java.util.function.Supplier<java.util.Optional<io.backbeat.consensus.LogPosition>> logPosition =
+            java.util.Optional::empty;
+
+    private record Heard(long nanos, java.util.Optional<io.backbeat.consensus.LogPosition> log) {
+    }
     private Dispatcher dispatcher;
     private long seq; // prober thread only
 
@@ -165,6 +172,28 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
         return estimator.peerRttNanos(peerId);
     }
 
+    /**
+     * Tells peers this node's last consensus log entry in every clock reply (see {@link ClockWire}); call
+     * before {@link #start()}. Without it replies carry none.
+     */
+    public ClockSync advertiseLogPosition(
+            java.util.function.Supplier<java.util.Optional<io.backbeat.consensus.LogPosition>> position) {
+        this.logPosition = java.util.Objects.requireNonNull(position, "position");
+        return this;
+    }
+
+    @Override
+    public Map<String, io.backbeat.consensus.LogPosition> peerLogPositions(long withinNanos) {
+        long now = System.nanoTime();
+        Map<String, io.backbeat.consensus.LogPosition> out = new java.util.TreeMap<>();
+        heard.forEach((peer, h) -> {
+            if (now - h.nanos() <= withinNanos && h.log().isPresent()) {
+                out.put(peer, h.log().get());
+            }
+        });
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     /** Peers with a sample in the estimator (silent ones are dropped each interval once stale). */
     public int peersHeard() {
         return estimator.peerOffsets().size();
@@ -244,7 +273,10 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             if (p == null || m.getReplyTo() == null || m.getReplyTo().isEmpty()) {
                 malformed.incrementAndGet();
             } else if (!p.nodeId().equals(nodeId)) {
-                nats.publish(m.getReplyTo(), ClockWire.reply(nodeIdBytes, p.t0(), t1, clock.epochNanos()));
+                java.util.Optional<io.backbeat.consensus.LogPosition> log = logPosition.get();
+                nats.publish(m.getReplyTo(), log.isPresent()
+                        ? ClockWire.reply(nodeIdBytes, p.t0(), t1, clock.epochNanos(), log.get())
+                        : ClockWire.reply(nodeIdBytes, p.t0(), t1, clock.epochNanos()));
             }
         } catch (RuntimeException e) {
             LOG.debug("clock reply from {} failed: {}", nodeId, e.toString());
@@ -267,6 +299,7 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             } else if (t0 != r.t0()) {
                 malformed.incrementAndGet();
             } else if (!r.nodeId().equals(nodeId)) {
+                heard.put(r.nodeId(), new Heard(System.nanoTime(), r.log()));
                 boolean used = mono != null ? estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3, read[1])
                         : estimator.add(r.nodeId(), t0, r.t1(), r.t2(), t3);
                 (used ? samples : rejected).incrementAndGet();

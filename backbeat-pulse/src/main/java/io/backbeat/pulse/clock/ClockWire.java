@@ -9,23 +9,38 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * probe: version(1)=1 type(1)='P' t0(8)                 nodeId(UTF-8, 1-255 bytes)
  * reply: version(1)=1 type(1)='R' t0(8) t1(8) t2(8)     nodeId(UTF-8, 1-255 bytes)
+ * reply: version(1)=1 type(1)='S' t0(8) t1(8) t2(8) logTerm(8) logIndex(8) nodeId(UTF-8, 1-255 bytes)
  * </pre>
  *
  * The reply echoes the probe's {@code t0}; {@code t1}, {@code t2} and the node id are the
- * responder's. Decoders return {@code null} for anything else.
+ * responder's. An 'S' reply also carries the term and index of the responder's last consensus log
+ * entry, so a node can tell whether a peer that is alive could be elected without its vote; an 'R'
+ * reply (a backend that does not tell its log) decodes with {@code logTerm} and {@code logIndex} -1.
+ * Decoders return {@code null} for anything else.
  */
 final class ClockWire {
     static final byte VERSION = 1;
     static final byte PROBE = 'P';
     static final byte REPLY = 'R';
+    static final byte REPLY_WITH_LOG = 'S';
     static final int MAX_NODE_ID_BYTES = 255;
     private static final int PROBE_HEADER = 2 + 8;
     private static final int REPLY_HEADER = 2 + 3 * 8;
+    private static final int REPLY_WITH_LOG_HEADER = 2 + 5 * 8;
 
     record Probe(String nodeId, long t0) {
     }
 
-    record Reply(String nodeId, long t0, long t1, long t2) {
+    record Reply(String nodeId, long t0, long t1, long t2, long logTerm, long logIndex) {
+        Reply(String nodeId, long t0, long t1, long t2) {
+            this(nodeId, t0, t1, t2, -1, -1);
+        }
+
+        /** The responder's last log entry, when it told it. */
+        java.util.Optional<io.backbeat.consensus.LogPosition> log() {
+            return logTerm < 0 || logIndex < 0 ? java.util.Optional.empty()
+                    : java.util.Optional.of(new io.backbeat.consensus.LogPosition(logTerm, logIndex));
+        }
     }
 
     private ClockWire() {
@@ -49,12 +64,24 @@ final class ClockWire {
                 .putLong(t0).putLong(t1).putLong(t2).put(nodeId).array();
     }
 
+    static byte[] reply(byte[] nodeId, long t0, long t1, long t2, io.backbeat.consensus.LogPosition log) {
+        return ByteBuffer.allocate(REPLY_WITH_LOG_HEADER + nodeId.length).put(VERSION).put(REPLY_WITH_LOG)
+                .putLong(t0).putLong(t1).putLong(t2).putLong(log.term()).putLong(log.index()).put(nodeId).array();
+    }
+
     static Probe decodeProbe(byte[] data) {
         ByteBuffer b = open(data, PROBE, PROBE_HEADER);
         return b == null ? null : new Probe(nodeId(b), b.getLong(2));
     }
 
     static Reply decodeReply(byte[] data) {
+        if (data != null && data.length > 1 && data[1] == REPLY_WITH_LOG) {
+            ByteBuffer b = open(data, REPLY_WITH_LOG, REPLY_WITH_LOG_HEADER);
+            if (b == null || b.getLong(26) < 0 || b.getLong(34) < 0) {
+                return null;
+            }
+            return new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18), b.getLong(26), b.getLong(34));
+        }
         ByteBuffer b = open(data, REPLY, REPLY_HEADER);
         return b == null ? null : new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18));
     }

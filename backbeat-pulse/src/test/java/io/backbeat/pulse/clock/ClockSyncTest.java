@@ -154,4 +154,48 @@ class ClockSyncTest {
         await().atMost(Duration.ofSeconds(2)).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("backbeat-clock-")));
     }
+
+    @Test
+    void repliesTellTheRespondersLastLogEntryAndOnlyPeersHeardRecentlyAreListed() throws Exception {
+        try (NatsTestServer server = NatsTestServer.start()) {
+            java.util.concurrent.atomic.AtomicReference<java.util.Optional<io.backbeat.consensus.LogPosition>> bLog =
+                    new java.util.concurrent.atomic.AtomicReference<>(
+                            java.util.Optional.of(new io.backbeat.consensus.LogPosition(3, 17)));
+            ClockSync a = new ClockSync(connect(server), CLUSTER, "a", SYSTEM, Duration.ofMillis(100));
+            ClockSync b = new ClockSync(connect(server), CLUSTER, "b", SYSTEM, Duration.ofMillis(100))
+                    .advertiseLogPosition(bLog::get);
+            ClockSync c = new ClockSync(connect(server), CLUSTER, "c", SYSTEM, Duration.ofMillis(100)); // tells none
+            toClose.add(a);
+            toClose.add(b);
+            toClose.add(c);
+            a.start();
+            b.start();
+            c.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.peersHeard() == 2);
+            assertThat(a.peerLogPositions(1_000 * MS)).containsExactly(
+                    Map.entry("b", new io.backbeat.consensus.LogPosition(3, 17)));
+            bLog.set(java.util.Optional.of(new io.backbeat.consensus.LogPosition(4, 2)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> new io.backbeat.consensus.LogPosition(4, 2)
+                    .equals(a.peerLogPositions(1_000 * MS).get("b")));
+            assertThat(new io.backbeat.consensus.LogPosition(3, 17).isBehind(new io.backbeat.consensus.LogPosition(4, 2)))
+                    .as("ordered by term first").isTrue();
+            b.close(); // b falls silent: after a second it is no longer listed
+            await().atMost(Duration.ofSeconds(5)).until(() -> a.peerLogPositions(1_000 * MS).isEmpty());
+            assertThat(a.malformed()).isZero();
+        }
+    }
+
+    @Test
+    void aReplyWithALogPositionRoundTripsAndANegativeOneIsRefused() {
+        byte[] id = ClockWire.nodeIdBytes("n2");
+        ClockWire.Reply r = ClockWire.decodeReply(ClockWire.reply(id, 1, 2, 3,
+                new io.backbeat.consensus.LogPosition(5, 99)));
+        assertThat(r).isEqualTo(new ClockWire.Reply("n2", 1, 2, 3, 5, 99));
+        assertThat(r.log()).contains(new io.backbeat.consensus.LogPosition(5, 99));
+        assertThat(ClockWire.decodeReply(ClockWire.reply(id, 1, 2, 3)).log()).isEmpty();
+        byte[] bad = ClockWire.reply(id, 1, 2, 3, new io.backbeat.consensus.LogPosition(5, 99));
+        bad[26] = (byte) 0x80; // term < 0
+        assertThat(ClockWire.decodeReply(bad)).isNull();
+        assertThat(ClockWire.decodeReply(new byte[]{1, 'S', 0})).isNull();
+    }
 }

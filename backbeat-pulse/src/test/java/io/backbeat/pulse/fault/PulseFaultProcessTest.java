@@ -228,7 +228,7 @@ class PulseFaultProcessTest {
                 nanos < 0 ? "more than 30000 ms (still running)" : String.format(Locale.ROOT, "%.0f ms", nanos / 1e6),
                 status);
         assertThat(nanos).as("ns from SIGTERM to exit (-1 = still running after 30 s); log:\n%s",
-                tail(cluster.log(survivor))).isBetween(0L, 3_500_000_000L);
+                tail(cluster.log(survivor))).isBetween(0L, 3_000_000_000L); // the promise: 3 s
     }
 
     @Test
@@ -379,6 +379,72 @@ class PulseFaultProcessTest {
         assertThat(f1Frames).as("frames published by the node 2 s ahead").isZero();
         assertThat(cluster.leadership("f1").termsWhileWithdrawn()).as("terms f1 led after it withdrew from elections").isZero();
         assertThat(ready).startsWith("503").contains("clock offset +");
+        assertThat(observer.supersededTermDetails()).isEmpty();
+        assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
+    }
+
+    /**
+     * The one case where a withdrawn node must stand: the leader dies and the newest entry (a tempo change
+     * committed while the third node was cut off) is only on the node whose clock is 2 s ahead. Raft lets
+     * the third node win only with that node's vote, which its older log cannot get: without the silence
+     * rule no one could lead until the dead node came back. The skewed node stands, wins, publishes nothing,
+     * brings the third node's log up to date and hands the term over; the tempo change is kept.
+     */
+    @Test
+    void whenOnlyTheSkewedNodeHoldsTheNewestEntryItStandsPublishesNothingAndHandsOverKeepingTheEntry()
+            throws Exception {
+        assumeIptablesAndCgroups();
+        Assumptions.assumeTrue(Files.exists(Path.of(HostFaults.LIBFAKETIME)),
+                "needs libfaketime at " + HostFaults.LIBFAKETIME + " (scripts/ensure-tools.sh installs Debian's faketime)");
+        startCluster(builder().env("f1", PulseProcessCluster.fakeTime("+2s")), nats.url(), "f1");
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.log("f1").contains("withdraws from elections"));
+        String leader = observer.currentLeader();
+        String behind = leader.equals("f2") ? "f3" : "f2";
+        long term = observer.currentTerm();
+        cluster.partition(behind);
+        Thread.sleep(1000);
+        PulseProcessCluster.AdminResponse tempo = postTempo(leader, 250);
+        assertThat(tempo.status()).as("POST /tempo on %s while %s is cut off: %s", leader, behind, tempo.body())
+                .isEqualTo(200);
+        Thread.sleep(500);
+        long faultAt = System.nanoTime();
+        // the leader is cut off too before it dies: its kernel keeps resending what the dead process had sent
+        // (orphaned sockets), which would bring the cut-off node's log up to date once it is healed
+        cluster.partition(leader);
+        cluster.kill(leader);
+        String dropped = cluster.droppedPackets();
+        cluster.heal(behind);
+        boolean back = observer.awaitArrival(Duration.ofSeconds(20),
+                a -> a.get(a.size() - 1).nanos() > faultAt && a.get(a.size() - 1).frame().leaderId().equals(behind));
+        Thread.sleep(3000);
+        long endAt = System.nanoTime();
+        cluster.heal(leader);
+        double gap = observer.gapAfterMs(faultAt);
+        long f1Frames = observer.arrivals().stream().filter(a -> a.frame().leaderId().equals("f1")).count();
+        List<Observer.Arrival> after = observer.arrivals().stream().filter(a -> a.nanos() > faultAt).toList();
+        boolean tempoKept = !after.isEmpty() && after.stream().allMatch(a -> a.frame().tempoBpm() == 250
+                || (a.frame().nextTempo() != null && a.frame().nextTempo().tempoBpm() == 250));
+        String f1Log = cluster.log("f1");
+        System.out.printf(Locale.ROOT, "fault lastentry: %s (term %d) killed after a tempo change only f1 (+2 s) "
+                        + "holds; first frame after %.0f ms, from %s; longest silence %.0f ms; f1 published %d frames, "
+                        + "held Raft leadership %d time(s); tempo 250 kept: %s; frames %d, terms %s; iptables dropped "
+                        + "%s while %s was cut off%n", leader, term,
+                gap, after.isEmpty() ? "-" : after.get(0).frame().leaderId() + " term " + after.get(0).frame().term(),
+                observer.maxSilenceMs(faultAt, endAt), f1Frames, cluster.leadership("f1").terms(), tempoKept,
+                observer.count(), observer.terms(), dropped, behind);
+        String around = "frames around the fault:\n" + observer.describeAround(faultAt, 4, 6) + "logs in " + base;
+        assertThat(back).as("%s publishes after the leader died\n%s", behind, around).isTrue();
+        // two faults at once and a silence rule that waits a second beyond the phase: 2.5 s plus that second
+        assertThat(gap).as("ms to the first frame after the fault\n%s", around).isBetween(0.0, PROMISED_GAP_MS + 1000);
+        assertThat(observer.maxSilenceMs(faultAt, endAt)).as("longest silence (ms) after the fault\n%s", around)
+                .isLessThanOrEqualTo(PROMISED_GAP_MS + 1000);
+        assertThat(f1Log).contains("stands for election although it must not lead");
+        assertThat(cluster.leadership("f1").terms()).as("Raft terms f1 held (the newest entry was only on f1, so "
+                + "no one else could be elected before it)\n%s", around).isGreaterThanOrEqualTo(1);
+        assertThat(f1Frames).as("frames published by the node 2 s ahead").isZero();
+        assertThat(tempoKept).as("every frame after the fault carries the tempo change only f1 held\n%s", around)
+                .isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> cluster.log("f1").contains("withdraws from elections again"));
         assertThat(observer.supersededTermDetails()).isEmpty();
         assertThat(observer.duplicateOrBackwardDetails()).isEmpty();
     }
