@@ -10,15 +10,21 @@ import java.util.concurrent.TimeUnit;
 
 /** What every example shares: connecting a client from the common flags and running until told to stop. */
 final class ExampleRuntime {
-    static final Set<String> COMMON = Set.of("nats", "cluster", "duration", "agent");
+    static final Set<String> COMMON = Set.of("nats", "cluster", "duration", "agent", "grace");
 
     private ExampleRuntime() {
     }
 
+    /** A client from {@code --nats}, {@code --cluster}, {@code --agent} and {@code --grace} (default: fits the tempo). */
     static BeatClient connect(Args a, String defaultAgent) {
-        return BeatClient.builder(a.get("cluster", "chorus-aus-01"))
+        BeatClient.Builder b = BeatClient.builder(a.get("cluster", "chorus-aus-01"))
                 .natsServers(a.get("nats", "nats://127.0.0.1:4222").split(","))
-                .agentId(a.get("agent", defaultAgent)).build();
+                .agentId(a.get("agent", defaultAgent));
+        Duration grace = a.duration("grace", null);
+        if (grace != null) {
+            b.grace(grace);
+        }
+        return b.build();
     }
 
     /** Blocks for {@code --duration} (forever when absent) or until the JVM shuts down. */

@@ -11,7 +11,7 @@ public final class Main {
     }
 
     private static final String USAGE = String.join("\n",
-            "usage: java -jar backbeat-examples.jar <command> [--nats URL] [--cluster ID] [--duration 30s] ...",
+            "usage: java -jar backbeat-examples.jar <command> [--nats URL] [--cluster ID] [--duration 30s] [--grace 80ms] ...",
             "commands:",
             "  single     single-threaded processor; prints beat=<i> phase=<p> degraded=<b> term=<n> per callback",
             "  pipelined  one worker stage per phase joined by bounded queues",

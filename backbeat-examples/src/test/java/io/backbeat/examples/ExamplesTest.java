@@ -45,7 +45,10 @@ class ExamplesTest {
 
     @Test
     void singlePrintsOneCheckableLinePerCallback() throws Exception {
-        String out = run("single", "--nats", nats.url(), "--cluster", "examples", "--duration", "2s");
+        // a frame more than the default grace late (a quarter phase: 21 ms at 240 BPM) marks the callback
+        // degraded; a loaded CI machine once delayed one that much, so the check allows 4 times that (under a phase)
+        String out = run("single", "--nats", nats.url(), "--cluster", "examples", "--duration", "2s",
+                "--grace", "80ms");
         Pattern line = Pattern.compile("^beat=(\\d+) phase=(plan|execute|review) degraded=(true|false) term=(\\d+)",
                 Pattern.MULTILINE);
         Matcher m = line.matcher(out);
