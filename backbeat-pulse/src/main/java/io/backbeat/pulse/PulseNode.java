@@ -119,12 +119,13 @@ public final class PulseNode implements PulseAdmin, AutoCloseable {
      * monotonic clock: a node whose wall clock is off cannot measure frames, yet sees them come), negative if
      * not or before any.
      */
-    private long beatSilenceNanos(long nowNanos) {
+    private long beatSilenceNanos(long ignoredNanoTime) {
         TimelineDescriptor d = consensus.committedTimeline();
         if (!frames.leaderFrameArrived() || d == null) {
             return -1;
         }
-        return nowNanos - frames.leaderFrameArrivedNanos() - BeatEmitter.phaseNanos(d, clock.epochNanos());
+        // the frame monitor's clock on both sides (the node's clock, virtual in tests)
+        return clock.nanoTime() - frames.leaderFrameArrivedNanos() - BeatEmitter.phaseNanos(d, clock.epochNanos());
     }
 
     /**

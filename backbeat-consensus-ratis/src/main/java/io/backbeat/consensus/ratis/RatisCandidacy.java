@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * So standing again also turns such a stranded candidate back into a follower in the same term
  * (what any leader's message would do), whose election timer then starts an election as usual.
  * Ratis has no public call for that; it is made reflectively and, should a Ratis version lack the
- * method, logged once and left out (the contract test fails on such an upgrade).
+ * method, logged once and left out (`RatisConsensusContractTest` fails on such an upgrade).
  */
 final class RatisCandidacy {
     private static final AtomicLong CALL_IDS = new AtomicLong(1L << 40);

@@ -333,6 +333,12 @@ public final class RatisConsensus implements Consensus {
         return true;
     }
 
+    /** This member's Raft role now (for tests of the election pause), or {@code null} when not running. */
+    org.apache.ratis.proto.RaftProtos.RaftPeerRole role() throws IOException {
+        RaftServer s = server;
+        return s == null || closed ? null : s.getDivision(group.getGroupId()).getInfo().getCurrentRole();
+    }
+
     /** The last entry of this member's Raft log (written, not necessarily committed). */
     @Override
     public java.util.Optional<io.backbeat.consensus.LogPosition> lastLogEntry() {

@@ -3,6 +3,7 @@ package io.backbeat.consensus.ratis;
 import io.backbeat.consensus.*;
 
 import io.backbeat.api.TimelineDescriptor;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -108,6 +109,32 @@ class RatisConsensusContractTest extends ConsensusContractTest {
         // the moment the old leader stepped down: what counts is that the member leads
         leader.transferLeadership(outId).handle((v, e) -> null).get(30, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> out.leadership().leader());
+    }
+
+    /**
+     * Ratis only: a withdrawn member whose election timer fires while no leader is left becomes a candidate
+     * that runs no election (Ratis' election pause), and Ratis' resume alone leaves it so; standing again
+     * makes it a follower whose timer then runs elections (with a newer log than the others it is the only
+     * member that can be elected, so a stranded candidate would leave the cluster without a leader).
+     */
+    @Test
+    void standingAgainRestartsACandidateStrandedByTheElectionPause() throws Exception {
+        List<Consensus> all = cluster(3);
+        Consensus leader = awaitLeader(all, electionBound());
+        RatisConsensus out = (RatisConsensus) all.stream().filter(c -> c != leader).findFirst().orElseThrow();
+        assertThat(out.standForElection(false)).isTrue();
+        for (Consensus c : all) {
+            if (c != out) {
+                c.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> out.role() == RaftPeerRole.CANDIDATE);
+        Thread.sleep(1500); // several election timeouts: stranded, nothing moves it
+        assertThat(out.role()).as("a paused member whose timer fired").isEqualTo(RaftPeerRole.CANDIDATE);
+        assertThat(out.standForElection(true)).isTrue();
+        // a follower again, whose election timer runs: it then starts elections on its own (alone it cannot
+        // win them, and a failed pre-vote makes it a follower again within milliseconds, too briefly to poll)
+        assertThat(out.role()).as("right after it stands again").isEqualTo(RaftPeerRole.FOLLOWER);
     }
 
     /**

@@ -56,12 +56,14 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
     private final AtomicLong samples = new AtomicLong();
     private final Thread prober;
     private volatile boolean closed;
-    /** Each peer's last reply: when ({@code System.nanoTime}) and the log position it told. */
+    /** Each peer's last reply: when ({@code System.nanoTime}) and the log position it told (or null). */
     private final Map<String, Heard> heard = new ConcurrentHashMap<>();
+    /** Replies older than this are dropped from {@link #heard} at each probe (forged ids cannot pile up). */
+    private static final long HEARD_KEPT_NANOS = 10_000_000_000L;
     private volatile java.util.function.Supplier<java.util.Optional<io.backbeat.consensus.LogPosition>> logPosition =
             java.util.Optional::empty;
 
-    private record Heard(long nanos, java.util.Optional<io.backbeat.consensus.LogPosition> log) {
+    private record Heard(long nanos, io.backbeat.consensus.LogPosition log) {
     }
     private Dispatcher dispatcher;
     private long seq; // prober thread only
@@ -187,8 +189,8 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
         long now = System.nanoTime();
         Map<String, io.backbeat.consensus.LogPosition> out = new java.util.TreeMap<>();
         heard.forEach((peer, h) -> {
-            if (now - h.nanos() <= withinNanos && h.log().isPresent()) {
-                out.put(peer, h.log().get());
+            if (now - h.nanos() <= withinNanos && h.log() != null) {
+                out.put(peer, h.log());
             }
         });
         return java.util.Collections.unmodifiableMap(out);
@@ -258,6 +260,8 @@ public final class ClockSync implements ClockJudge, AutoCloseable {
             long s = ++seq;
             pending.keySet().removeIf(k -> k <= s - probesKept);
             estimator.forgetStale(clock.epochNanos());
+            long now = System.nanoTime();
+            heard.values().removeIf(h -> now - h.nanos() > HEARD_KEPT_NANOS);
             long t0 = clock.epochNanos();
             pending.put(s, t0);
             nats.publish(subject, inbox + "." + s, ClockWire.probe(nodeIdBytes, t0));

@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * The reply echoes the probe's {@code t0}; {@code t1}, {@code t2} and the node id are the
  * responder's. An 'S' reply also carries the term and index of the responder's last consensus log
  * entry, so a node can tell whether a peer that is alive could be elected without its vote; an 'R'
- * reply (a backend that does not tell its log) decodes with {@code logTerm} and {@code logIndex} -1.
+ * reply (a backend that does not tell its log) decodes with no log position.
  * Decoders return {@code null} for anything else.
  */
 final class ClockWire {
@@ -31,16 +31,8 @@ final class ClockWire {
     record Probe(String nodeId, long t0) {
     }
 
-    record Reply(String nodeId, long t0, long t1, long t2, long logTerm, long logIndex) {
-        Reply(String nodeId, long t0, long t1, long t2) {
-            this(nodeId, t0, t1, t2, -1, -1);
-        }
-
-        /** The responder's last log entry, when it told it. */
-        java.util.Optional<io.backbeat.consensus.LogPosition> log() {
-            return logTerm < 0 || logIndex < 0 ? java.util.Optional.empty()
-                    : java.util.Optional.of(new io.backbeat.consensus.LogPosition(logTerm, logIndex));
-        }
+    /** A reply; {@code log} is the responder's last consensus log entry, {@code null} when it told none. */
+    record Reply(String nodeId, long t0, long t1, long t2, io.backbeat.consensus.LogPosition log) {
     }
 
     private ClockWire() {
@@ -80,10 +72,11 @@ final class ClockWire {
             if (b == null || b.getLong(26) < 0 || b.getLong(34) < 0) {
                 return null;
             }
-            return new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18), b.getLong(26), b.getLong(34));
+            return new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18),
+                    new io.backbeat.consensus.LogPosition(b.getLong(26), b.getLong(34)));
         }
         ByteBuffer b = open(data, REPLY, REPLY_HEADER);
-        return b == null ? null : new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18));
+        return b == null ? null : new Reply(nodeId(b), b.getLong(2), b.getLong(10), b.getLong(18), null);
     }
 
     private static ByteBuffer open(byte[] data, byte type, int header) {
